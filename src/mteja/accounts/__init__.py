@@ -1,0 +1,1 @@
+"""Accounts (merchants) and their secret API keys."""

@@ -1,0 +1,86 @@
+"""API key authentication, with an in-memory cache that revocations invalidate at once.
+
+Every request must show a valid key, so on PostgreSQL a verified key is remembered for
+a short while. The cache is trusted only while a LISTEN connection is up: a revocation
+committed by any process (``mteja keys revoke``, another server) evicts the key in every
+server, and a lost connection empties the cache and turns it off until it is back.
+A generation counter stops a lookup that raced with a revocation from re-caching the key.
+"""
+
+from __future__ import annotations
+
+import time
+
+from mteja.accounts.keys import key_id_of, secret_matches
+from mteja.accounts.repository import RevocationListener, UnscopedApiKeyRepository
+from mteja.core.context import Principal
+from mteja.core.errors import ApiKeyMissing, AuthenticationFailed
+from mteja.db.engine import Database
+
+_CACHE_TTL_SECONDS = 60.0
+_CACHE_MAX_ENTRIES = 10_000
+
+
+class Authenticator:
+    def __init__(self, db: Database, *, cache: bool) -> None:
+        self.db = db
+        self._cache_wanted = cache and not db.is_sqlite
+        self._cache_live = False
+        self._generation = 0
+        self._cache: dict[str, tuple[str, str, float]] = {}
+        self._listener: RevocationListener | None = None
+
+    async def start(self) -> None:
+        if self._cache_wanted:
+            self._listener = RevocationListener(
+                self.db.url, on_revoked=self._evict, on_reset=self._reset
+            )
+            self._listener.start()
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
+        self._reset(False)
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise ApiKeyMissing()
+        scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise AuthenticationFailed("Malformed Authorization header: use 'Bearer <key>'.")
+        key_id = key_id_of(secret.strip())
+        if key_id is None:
+            raise AuthenticationFailed()
+        account_id, secret_hash = await self._lookup(key_id)
+        if not secret_matches(secret.strip(), secret_hash):
+            raise AuthenticationFailed()
+        return Principal(account_id=account_id, key_id=key_id)
+
+    def forget(self, key_id: str) -> None:
+        """Evict a key revoked by this process, without waiting for the notification."""
+        self._evict(key_id)
+
+    async def _lookup(self, key_id: str) -> tuple[str, str]:
+        cached = self._cache.get(key_id)
+        if cached is not None and self._cache_live and cached[2] > time.monotonic():
+            return cached[0], cached[1]
+        generation = self._generation
+        async with self.db.read() as conn:
+            row = await UnscopedApiKeyRepository(conn).find_active(key_id)
+        if row is None:
+            raise AuthenticationFailed()
+        if self._cache_live and generation == self._generation:
+            if len(self._cache) >= _CACHE_MAX_ENTRIES:
+                self._cache.clear()
+            expires = time.monotonic() + _CACHE_TTL_SECONDS
+            self._cache[key_id] = (row.account_id, row.secret_hash, expires)
+        return row.account_id, row.secret_hash
+
+    def _evict(self, key_id: str) -> None:
+        self._generation += 1
+        self._cache.pop(key_id, None)
+
+    def _reset(self, live: bool) -> None:
+        self._generation += 1
+        self._cache.clear()
+        self._cache_live = live

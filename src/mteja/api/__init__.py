@@ -1,0 +1,1 @@
+"""The HTTP layer: app assembly, middleware, error rendering, shared route helpers."""

@@ -1,0 +1,99 @@
+"""The application: ``create_app(settings)`` builds everything a server process needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from mteja import __version__
+from mteja.accounts.auth import Authenticator
+from mteja.api.errors import handle_http_exception, handle_mteja_error, handle_validation_error
+from mteja.api.middleware import RequestMiddleware
+from mteja.api.observability import Metrics, configure_logging
+from mteja.api.openapi import build_openapi
+from mteja.api.responses import json_response
+from mteja.config import Settings
+from mteja.core.errors import MtejaError
+from mteja.customers.routes import router as customers_router
+from mteja.db.engine import Database
+from mteja.db.migrate import current_revision, head_revision
+
+DESCRIPTION = """\
+The customer API of a billing platform: customers, their billing addresses, businesses
+and payment methods. Authenticate with `Authorization: Bearer <secret API key>`.
+Errors share one envelope; lists page by cursor.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    configure_logging(settings.log_level)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    authenticator = Authenticator(db, cache=settings.auth_cache)
+    metrics = Metrics()
+    expected_revision = head_revision()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await authenticator.start()
+        try:
+            yield
+        finally:
+            await authenticator.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="mteja",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.authenticator = authenticator
+    app.add_middleware(RequestMiddleware, metrics=metrics)
+    app.add_exception_handler(MtejaError, handle_mteja_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.include_router(customers_router)
+
+    @app.get("/healthz", tags=["operations"], include_in_schema=True)
+    async def healthz() -> Response:
+        """The process is up."""
+        return json_response({"status": "ok"})
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> Response:
+        """The database is reachable and migrated to the version this server expects."""
+        try:
+            async with db.read() as conn:
+                revision = await current_revision(conn)
+        except (OSError, ConnectionError) as error:
+            return json_response({"status": "unavailable", "reason": type(error).__name__}, status=503)
+        if revision != expected_revision:
+            return json_response(
+                {"status": "unavailable", "reason": "database not migrated"}, status=503
+            )
+        return json_response({"status": "ok", "revision": revision})
+
+    @app.get("/metrics", tags=["operations"])
+    async def metrics_endpoint() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = build_openapi(app)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

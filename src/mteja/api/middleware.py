@@ -1,0 +1,149 @@
+"""The request pipeline that wraps every route: id, auth, body guards, logs, metrics.
+
+A pure ASGI middleware: Starlette's BaseHTTPMiddleware would cost a task per request.
+Authentication happens here, before the body is read, so a request without a valid key
+learns nothing (not even whether its JSON parses) and gets 401.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+import structlog
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mteja.api.errors import error_response
+from mteja.api.observability import Metrics
+from mteja.core.errors import InvalidRequest, MtejaError, PayloadTooLarge, UnsupportedMediaType
+from mteja.core.ids import new_id
+
+MAX_BODY_BYTES = 1024 * 1024
+API_PREFIX = "/api/"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+log = structlog.get_logger("mteja.http")
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = new_id("req")
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        response = _ResponseTracker(send, request_id)
+        try:
+            rejection = await self._guard(scope, state)
+            if rejection is not None:
+                await error_response(rejection, request_id)(scope, receive, response.send)
+            else:
+                await self.app(scope, _limited(receive), response.send)
+        except Exception as error:
+            log.error(
+                "unhandled error",
+                request_id=request_id,
+                error_type=type(error).__name__,
+                # Frames only: exception text can carry input values.
+                stack=traceback.format_tb(error.__traceback__),
+            )
+            await self._fail(scope, receive, response, MtejaError())
+        finally:
+            self._record(scope, state, response.status, time.perf_counter() - started)
+
+    async def _guard(self, scope: Scope, state: dict[str, Any]) -> MtejaError | None:
+        if not scope["path"].startswith(API_PREFIX):
+            return None
+        headers = _headers(scope)
+        authenticator = scope["app"].state.authenticator
+        try:
+            state["principal"] = await authenticator.authenticate(headers.get("authorization"))
+        except MtejaError as error:
+            return error
+        state["account_id"] = state["principal"].account_id
+        if scope["method"] not in _BODY_METHODS:
+            return None
+        length_header = headers.get("content-length")
+        if length_header is not None:
+            if not length_header.isdigit():
+                return InvalidRequest("Content-Length must be a whole number.")
+            if int(length_header) > MAX_BODY_BYTES:
+                return PayloadTooLarge()
+        has_body = (length_header not in (None, "0")) or "transfer-encoding" in headers
+        if has_body and not _is_json(headers.get("content-type")):
+            return UnsupportedMediaType()
+        return None
+
+    async def _fail(
+        self, scope: Scope, receive: Receive, response: _ResponseTracker, error: MtejaError
+    ) -> None:
+        if response.started:
+            return  # the status line is gone; the connection is all that is left to close
+        await error_response(error, response.request_id)(scope, receive, response.send)
+
+    def _record(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        self.metrics.observe(scope["method"], template, status, seconds)
+        log.info(
+            "request",
+            request_id=state["request_id"],
+            account_id=state.get("account_id"),
+            method=scope["method"],
+            route=template,
+            status=status,
+            duration_ms=round(seconds * 1000, 3),
+        )
+
+
+class _ResponseTracker:
+    def __init__(self, send: Send, request_id: str) -> None:
+        self._send = send
+        self.request_id = request_id
+        self._header = (b"request-id", request_id.encode())
+        self.status = 500
+        self.started = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            message["headers"] = [*message.get("headers", ()), self._header]
+        await self._send(message)
+
+
+def _limited(receive: Receive) -> Receive:
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                # An HTTPException is what FastAPI lets through its body parsing untouched.
+                raise HTTPException(status_code=413)
+        return message
+
+    return receive_within_limit
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )

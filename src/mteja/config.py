@@ -1,0 +1,43 @@
+"""Settings: the only reader of environment variables (prefix ``MTEJA_``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MTEJA_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///mteja.db",
+        description="SQLAlchemy URL; postgresql+asyncpg://user@host/db for PostgreSQL.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    auth_cache: bool = Field(
+        default=True,
+        description="Cache verified API keys in memory (PostgreSQL only; revocations are "
+        "pushed to every server with LISTEN/NOTIFY).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept the plain scheme operators write and pick the async driver for it."""
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if value.startswith(plain):
+                return driver + value[len(plain) :]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

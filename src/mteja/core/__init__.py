@@ -1,0 +1,1 @@
+"""Leaf utilities shared by every domain: errors, ids, time, paging, base schemas."""

@@ -1,0 +1,134 @@
+"""Domain errors carrying the HTTP status and the stable codes of the API contract.
+
+Services raise these; only ``api.errors`` turns them into responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    param: str
+    message: str
+    code: str = "parameter_invalid"
+
+
+class MtejaError(Exception):
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "api_error"
+    code: ClassVar[str] = "internal_error"
+    default_message: ClassVar[str] = "An internal error occurred."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.param = param
+        self.errors = errors or []
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class InvalidRequest(MtejaError):
+    status = 400
+    type = "invalid_request_error"
+    code = "parameter_invalid"
+    default_message = "The request is invalid."
+
+    @classmethod
+    def for_field(cls, param: str, message: str) -> InvalidRequest:
+        return cls(f"{param}: {message}", param=param, errors=[FieldError(param, message)])
+
+
+class ValidationFailed(InvalidRequest):
+    """Several fields at once; the first error names the code."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        first = errors[0]
+        message = f"{first.param}: {first.message}" if first.param else first.message
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more, see errors)"
+        super().__init__(message, param=first.param or None, errors=errors)
+        self.code_override = first.code
+
+
+class PanNotAllowed(InvalidRequest):
+    code = "pan_not_allowed"
+    default_message = "Full card numbers are not accepted; send the processor's token instead."
+
+
+class AuthenticationFailed(MtejaError):
+    status = 401
+    type = "authentication_error"
+    code = "api_key_invalid"
+    default_message = "The API key is invalid or revoked."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class ApiKeyMissing(AuthenticationFailed):
+    code = "api_key_missing"
+    default_message = "No API key: send 'Authorization: Bearer <secret key>'."
+
+
+class NotFound(MtejaError):
+    status = 404
+    type = "invalid_request_error"
+    code = "resource_missing"
+    default_message = "No such object."
+
+
+class RouteNotFound(NotFound):
+    code = "route_not_found"
+    default_message = "No such route."
+
+
+class MethodNotAllowed(MtejaError):
+    status = 405
+    type = "invalid_request_error"
+    code = "method_not_allowed"
+    default_message = "This route does not accept that method."
+
+
+class Conflict(MtejaError):
+    status = 409
+    type = "invalid_request_error"
+    code = "conflict"
+
+
+class PreconditionFailed(MtejaError):
+    status = 412
+    type = "invalid_request_error"
+    code = "precondition_failed"
+    default_message = "If-Match does not match the object's current ETag."
+
+
+class PayloadTooLarge(MtejaError):
+    status = 413
+    type = "invalid_request_error"
+    code = "payload_too_large"
+    default_message = "The request body is larger than 1 MiB."
+
+
+class UnsupportedMediaType(MtejaError):
+    status = 415
+    type = "invalid_request_error"
+    code = "unsupported_media_type"
+    default_message = "Request bodies must be JSON: send 'Content-Type: application/json'."
+
+
+class InternalError(MtejaError):
+    pass
+
+
+def error_code(error: MtejaError) -> str:
+    return getattr(error, "code_override", error.code)

@@ -1,0 +1,113 @@
+"""Keyset paging over prefixed ULIDs.
+
+Every listed table orders by ``(created_at, id)``. ``created_at`` is the millisecond
+timestamp embedded in the id's ULID, so that order is exactly the string order of the id,
+and a page is ``WHERE id < :last ORDER BY id DESC LIMIT n`` on the primary key: page
+10,000 costs what page 1 costs, and rows inserted or deleted between pages move nothing.
+The ``created_at`` bounds become id bounds for the same reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from mteja.core.errors import FieldError, ValidationFailed
+from mteja.core.ids import MAX_TIMESTAMP_MS, is_valid_id, lowest_id_at
+from mteja.core.time import milliseconds_ceil, parse_rfc3339
+
+Order = Literal["asc", "desc"]
+T = TypeVar("T")
+_CURSOR_VERSION = b"k1:"
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(_CURSOR_VERSION + last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, prefix: str) -> str:
+    """The id a cursor continues after; ValueError when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError):
+        raise ValueError("not a valid cursor") from None
+    if not raw.startswith(_CURSOR_VERSION):
+        raise ValueError("not a valid cursor")
+    last_id = raw[len(_CURSOR_VERSION) :].decode("ascii", errors="replace")
+    if not is_valid_id(last_id, prefix):
+        raise ValueError("not a valid cursor")
+    return last_id
+
+
+def id_bound(prefix: str, instant: datetime) -> str:
+    """The smallest id created at or after ``instant``."""
+    milliseconds = min(max(milliseconds_ceil(instant), 0), MAX_TIMESTAMP_MS)
+    return lowest_id_at(prefix, milliseconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where a page starts and what range of ids it may contain."""
+
+    limit: int
+    order: Order
+    after_id: str | None = None
+    min_id: str | None = None  # inclusive
+    below_id: str | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None
+
+
+def page_from_rows(rows: list[T], limit: int, id_of: Callable[[T], str]) -> Page[T]:
+    """Rows were fetched with ``limit + 1``; the extra row only tells that more exist."""
+    if len(rows) <= limit:
+        return Page(data=rows, has_more=False, next_cursor=None)
+    data = rows[:limit]
+    return Page(data=data, has_more=True, next_cursor=encode_cursor(id_of(data[-1])))
+
+
+def build_window(
+    prefix: str,
+    *,
+    limit: int,
+    order: Order,
+    cursor: str | None,
+    created_gte: str | None,
+    created_lt: str | None,
+) -> Window:
+    """A page's window from list parameters; InvalidRequest names every bad one."""
+    errors: list[FieldError] = []
+    after_id = None
+    if cursor is not None:
+        try:
+            after_id = decode_cursor(cursor, prefix)
+        except ValueError as error:
+            errors.append(FieldError("cursor", str(error)))
+    bounds: dict[str, str | None] = {}
+    for param, value in (("created_at[gte]", created_gte), ("created_at[lt]", created_lt)):
+        bounds[param] = None
+        if value is None:
+            continue
+        instant = parse_rfc3339(value)
+        if instant is None:
+            errors.append(FieldError(param, "not an RFC 3339 date-time (2024-08-26T12:15:00Z)"))
+        else:
+            bounds[param] = id_bound(prefix, instant)
+    if errors:
+        raise ValidationFailed(errors)
+    return Window(
+        limit=limit,
+        order=order,
+        after_id=after_id,
+        min_id=bounds["created_at[gte]"],
+        below_id=bounds["created_at[lt]"],
+    )

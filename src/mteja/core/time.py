@@ -1,0 +1,44 @@
+"""UTC timestamps at millisecond precision, rendered as RFC 3339 with ``Z``."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+# RFC 3339 section 5.6 date-time: an offset is mandatory, unlike ISO 8601.
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def utcnow() -> datetime:
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def format_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_rfc3339(value: str) -> datetime | None:
+    """The instant ``value`` names, or None when it is not an RFC 3339 date-time."""
+    if not _RFC3339.match(value):
+        return None
+    text = value.replace("z", "Z").replace("t", "T")
+    fraction = re.search(r"\.(\d+)", text)
+    if fraction and len(fraction.group(1)) > 6:
+        # datetime keeps microseconds; finer digits cannot change a millisecond bound.
+        text = text.replace(fraction.group(0), "." + fraction.group(1)[:6])
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def milliseconds_ceil(value: datetime) -> int:
+    """Whole milliseconds since the epoch, rounded up: the first stored instant >= value."""
+    micros = (value - _EPOCH) // timedelta(microseconds=1)
+    return -(-micros // 1000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""Customers: who a merchant bills."""

@@ -1,0 +1,131 @@
+"""Customer routes: authenticate, parse, one service call, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import Response
+
+from mteja.api.deps import Ctx, IfMatch
+from mteja.api.query import (
+    CreatedGte,
+    CreatedLt,
+    Cursor,
+    Limit,
+    OrderParam,
+    bracketed,
+    reject_unknown,
+)
+from mteja.api.responses import json_response, list_response, object_response
+from mteja.core.paging import build_window
+from mteja.core.schemas import DeletedOut, ListOf
+from mteja.customers.schemas import (
+    CustomerCreate,
+    CustomerOut,
+    CustomerUpdate,
+    customer_etag,
+    render_customer,
+)
+from mteja.customers.service import CustomerService, parse_list_query
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+_FILTERS = ("status", "email", "search")
+
+
+@router.post("", status_code=201, response_model=CustomerOut)
+async def create_customer(body: CustomerCreate, ctx: Ctx) -> Response:
+    """Create a customer."""
+    row = await CustomerService(ctx.db, ctx.account_id).create(body)
+    return object_response(render_customer(row), etag=customer_etag(row), status=201)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut)
+async def get_customer(
+    customer_id: str,
+    ctx: Ctx,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Retrieve a customer."""
+    row = await CustomerService(ctx.db, ctx.account_id).get(customer_id)
+    etag = customer_etag(row)
+    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers={"ETag": etag})
+    return object_response(render_customer(row), etag=etag)
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut)
+async def update_customer(
+    customer_id: str, body: CustomerUpdate, ctx: Ctx, if_match: IfMatch = None
+) -> Response:
+    """Update a customer: only the fields sent change; null clears a nullable field."""
+    row = await CustomerService(ctx.db, ctx.account_id).update(
+        customer_id, body, if_match=if_match
+    )
+    return object_response(render_customer(row), etag=customer_etag(row))
+
+
+@router.delete("/{customer_id}", response_model=DeletedOut)
+async def delete_customer(customer_id: str, ctx: Ctx, if_match: IfMatch = None) -> Response:
+    """Delete a customer, with its addresses, businesses and payment methods."""
+    await CustomerService(ctx.db, ctx.account_id).delete(customer_id, if_match=if_match)
+    return json_response({"id": customer_id, "deleted": True})
+
+
+@router.get(
+    "",
+    response_model=ListOf[CustomerOut],
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "custom_data",
+                "in": "query",
+                "style": "deepObject",
+                "explode": True,
+                "required": False,
+                "description": "`custom_data[KEY]=VALUE`: exact match on a top-level string.",
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+            }
+        ]
+    },
+)
+async def list_customers(
+    request: Request,
+    ctx: Ctx,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    order: OrderParam = "desc",
+    status: Annotated[
+        str | None,
+        Query(max_length=64, description="Comma list of active, inactive, suspended."),
+    ] = None,
+    email: Annotated[
+        str | None, Query(max_length=320, description="Exact, case-insensitive.")
+    ] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=256,
+            description="Case-insensitive substring of name, email or phone.",
+        ),
+    ] = None,
+    created_gte: CreatedGte = None,
+    created_lt: CreatedLt = None,
+) -> Response:
+    """List customers, newest first."""
+    reject_unknown(request, _FILTERS, prefixes=("custom_data[",))
+    window = build_window(
+        "cus",
+        limit=limit,
+        order=order,
+        cursor=cursor,
+        created_gte=created_gte,
+        created_lt=created_lt,
+    )
+    query = parse_list_query(
+        status=status, email=email, search=search, custom_data=bracketed(request, "custom_data")
+    )
+    page = await CustomerService(ctx.db, ctx.account_id).list(query, window)
+    return list_response(page, render_customer)

@@ -1,0 +1,266 @@
+"""Customer rules: validation that needs the stored row, uniqueness, If-Match, paging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+
+from mteja.core.errors import (
+    Conflict,
+    FieldError,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from mteja.core.ids import is_valid_id, new_id_at
+from mteja.core.paging import Page, Window, page_from_rows
+from mteja.core.time import utcnow
+from mteja.core.validation import email_key, is_national, storable_text, to_e164
+from mteja.customers.repository import CustomerFilters, CustomerRepository, EmailTaken
+from mteja.customers.schemas import (
+    ADDRESS_FIELDS,
+    AddressIn,
+    AddressPatch,
+    CustomerCreate,
+    CustomerUpdate,
+    customer_etag,
+)
+from mteja.db.engine import Database
+
+CUSTOMER_DATA_FILTER_MAX_KEY = 40
+
+
+class CustomerNotFound(NotFound):
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"No such customer: '{customer_id}'.")
+
+
+class CustomerAlreadyExists(Conflict):
+    code = "customer_already_exists"
+
+    def __init__(self, existing_id: str | None) -> None:
+        message = (
+            f"A customer with this email already exists: {existing_id}."
+            if existing_id
+            else "A customer with this email already exists."
+        )
+        super().__init__(message, param="email")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerListQuery:
+    statuses: tuple[str, ...]
+    email: str | None
+    search: str | None
+    custom_data: tuple[tuple[str, str], ...]
+
+
+def search_text(name: str, email: str, phone: str | None) -> str:
+    # \x1f keeps a search term from matching across two fields.
+    return f"{name}\x1f{email}\x1f{phone or ''}".lower()
+
+
+def matches_etag(if_match: str | None, etag: str) -> bool:
+    if if_match is None:
+        return True
+    candidates = [part.strip() for part in if_match.split(",")]
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+class CustomerService:
+    def __init__(self, db: Database, account_id: str) -> None:
+        self.db = db
+        self.account_id = account_id
+
+    async def create(self, body: CustomerCreate) -> Row[Any]:
+        address = _address_from(body.address) if body.address else None
+        phone = _resolve_phone(body.phone, address)
+        customer_id, created_at = new_id_at("cus")
+        key = email_key(body.email)
+        values = {
+            "id": customer_id,
+            "name": body.name,
+            "email": body.email,
+            "email_key": key,
+            "phone": phone,
+            "address": address,
+            "payment_method_id": None,
+            "status": body.status,
+            "custom_data": body.custom_data,
+            "search_text": search_text(body.name, body.email, phone),
+            "version": 1,
+            "created_at": created_at,
+            "updated_at": created_at,
+        }
+        async with self.db.write() as conn:
+            repo = CustomerRepository(conn, self.account_id)
+            row = await repo.insert(values)
+            if row is None:
+                raise CustomerAlreadyExists(await repo.id_by_email_key(key))
+        return row
+
+    async def get(self, customer_id: str) -> Row[Any]:
+        if not is_valid_id(customer_id, "cus"):
+            raise CustomerNotFound(customer_id)
+        async with self.db.read() as conn:
+            row = await CustomerRepository(conn, self.account_id).get(customer_id)
+        if row is None:
+            raise CustomerNotFound(customer_id)
+        return row
+
+    async def update(
+        self, customer_id: str, body: CustomerUpdate, *, if_match: str | None
+    ) -> Row[Any]:
+        if not is_valid_id(customer_id, "cus"):
+            raise CustomerNotFound(customer_id)
+        async with self.db.write() as conn:
+            repo = CustomerRepository(conn, self.account_id)
+            row = await repo.get(customer_id, for_update=True)
+            if row is None:
+                raise CustomerNotFound(customer_id)
+            if not matches_etag(if_match, customer_etag(row)):
+                raise PreconditionFailed()
+            changes = _changes(row, body)
+            if not changes:
+                return row
+            if "email_key" in changes:
+                existing = await repo.id_by_email_key(changes["email_key"])
+                if existing is not None and existing != customer_id:
+                    raise CustomerAlreadyExists(existing)
+            if "payment_method_id" in changes and changes["payment_method_id"] is not None:
+                raise InvalidRequest.for_field(
+                    "payment_method",
+                    "no active payment method with this id belongs to this customer",
+                )
+            changes["version"] = row.version + 1
+            changes["updated_at"] = utcnow()
+            try:
+                return await repo.update(customer_id, changes)
+            except EmailTaken:
+                raise CustomerAlreadyExists(None) from None
+
+    async def delete(self, customer_id: str, *, if_match: str | None) -> None:
+        if not is_valid_id(customer_id, "cus"):
+            raise CustomerNotFound(customer_id)
+        async with self.db.write() as conn:
+            repo = CustomerRepository(conn, self.account_id)
+            if if_match is not None:
+                row = await repo.get(customer_id, for_update=True)
+                if row is None:
+                    raise CustomerNotFound(customer_id)
+                if not matches_etag(if_match, customer_etag(row)):
+                    raise PreconditionFailed()
+            if not await repo.delete(customer_id):
+                raise CustomerNotFound(customer_id)
+
+    async def list(self, query: CustomerListQuery, window: Window) -> Page[Row[Any]]:
+        filters = CustomerFilters(
+            statuses=query.statuses,
+            email_key=email_key(query.email.strip()) if query.email is not None else None,
+            search=query.search,
+            custom_data=query.custom_data,
+        )
+        async with self.db.read() as conn:
+            rows = await CustomerRepository(conn, self.account_id).list(filters, window)
+        return page_from_rows(rows, window.limit, lambda row: str(row.id))
+
+
+def parse_list_query(
+    *, status: str | None, email: str | None, search: str | None, custom_data: dict[str, str]
+) -> CustomerListQuery:
+    """The customer filters of a list request; InvalidRequest names every bad one."""
+    errors: list[FieldError] = []
+    statuses: tuple[str, ...] = ()
+    if status is not None:
+        statuses = tuple(part.strip() for part in status.split(","))
+        wrong = [s for s in statuses if s not in ("active", "inactive", "suspended")]
+        if wrong:
+            errors.append(
+                FieldError("status", "each must be one of active, inactive, suspended")
+            )
+    for param, value in (("email", email), ("search", search)):
+        if value is not None:
+            try:
+                storable_text(value)
+            except ValueError as error:
+                errors.append(FieldError(param, str(error)))
+    pairs: list[tuple[str, str]] = []
+    for key, value in custom_data.items():
+        param = f"custom_data[{key}]"
+        if not 1 <= len(key) <= CUSTOMER_DATA_FILTER_MAX_KEY:
+            errors.append(FieldError(param, "keys are 1 to 40 characters"))
+            continue
+        try:
+            storable_text(key)
+            storable_text(value)
+        except ValueError as error:
+            errors.append(FieldError(param, str(error)))
+            continue
+        pairs.append((key, value))
+    if errors:
+        raise ValidationFailed(errors)
+    return CustomerListQuery(
+        statuses=statuses, email=email, search=search, custom_data=tuple(pairs)
+    )
+
+
+def _address_from(address: AddressIn) -> dict[str, Any]:
+    return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+
+
+def _merged_address(current: dict[str, Any] | None, patch: AddressPatch) -> dict[str, Any]:
+    sent = patch.model_fields_set
+    if current is None and "country" not in sent:
+        raise InvalidRequest.for_field(
+            "address.country", "required when the customer has no address yet"
+        )
+    merged = dict(current) if current else dict.fromkeys(ADDRESS_FIELDS)
+    for name in sent:
+        merged[name] = getattr(patch, name)
+    return merged
+
+
+def _resolve_phone(phone: str | None, address: dict[str, Any] | None) -> str | None:
+    if phone is None or not is_national(phone):
+        return phone
+    region = address["country"] if address else None
+    try:
+        return to_e164(phone, region)
+    except ValueError as error:
+        raise InvalidRequest.for_field("phone", str(error)) from None
+
+
+def _changes(row: Row[Any], body: CustomerUpdate) -> dict[str, Any]:
+    """Column values that differ from the stored row; empty when the PATCH changes nothing."""
+    sent = body.model_fields_set
+    changes: dict[str, Any] = {}
+    address = row.address
+    if "address" in sent:
+        address = None if body.address is None else _merged_address(row.address, body.address)
+        if address != row.address:
+            changes["address"] = address
+    if "phone" in sent:
+        phone = _resolve_phone(body.phone, address)
+        if phone != row.phone:
+            changes["phone"] = phone
+    if "name" in sent and body.name != row.name:
+        changes["name"] = body.name
+    if "email" in sent and body.email != row.email:
+        changes["email"] = body.email
+        changes["email_key"] = email_key(body.email)
+    if "status" in sent and body.status != row.status:
+        changes["status"] = body.status
+    if "custom_data" in sent and body.custom_data != row.custom_data:
+        changes["custom_data"] = body.custom_data
+    if "payment_method" in sent and body.payment_method != row.payment_method_id:
+        changes["payment_method_id"] = body.payment_method
+    if changes.keys() & {"name", "email", "phone"}:
+        changes["search_text"] = search_text(
+            changes.get("name", row.name),
+            changes.get("email", row.email),
+            changes.get("phone", row.phone),
+        )
+    return changes

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from mteja.db.types import JSONDocument, UTCDateTime, metadata
+
+CUSTOMER_STATUSES = ("active", "inactive", "suspended")
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("account_id", String(31), nullable=False),
+    Column("id", String(30), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    # The whole address case-folded: uniqueness per account and the email filter use it.
+    Column("email_key", Text, nullable=False),
+    Column("phone", String(20), nullable=True),
+    # A copy of the default address's six fields, kept in step by the service, so that
+    # reading a customer never needs a join.
+    Column("address", JSONDocument, nullable=True),
+    Column("payment_method_id", String(31), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("custom_data", JSONDocument, nullable=True),
+    # Lower-cased "name \x1f email \x1f phone" for substring search (pg_trgm on PostgreSQL).
+    Column("search_text", Text, nullable=False),
+    # Bumped on every change: the ETag, and the guard of If-Match.
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("account_id", "id"),
+    ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
+    UniqueConstraint("account_id", "email_key"),
+    CheckConstraint("status IN ('active', 'inactive', 'suspended')", name="status"),
+    Index("ix_customers_account_id_status_id", "account_id", "status", "id"),
+)

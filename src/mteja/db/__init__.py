@@ -1,0 +1,1 @@
+"""Persistence plumbing: engines, portable column types, metadata and migrations."""
