@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -122,9 +122,7 @@ async def client(app: FastAPI, account: CreatedKey) -> AsyncIterator[httpx.Async
 
 
 @pytest.fixture
-async def other_client(
-    app: FastAPI, other_account: CreatedKey
-) -> AsyncIterator[httpx.AsyncClient]:
+async def other_client(app: FastAPI, other_account: CreatedKey) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client(app, other_account.api_key) as http:
         yield http
 
@@ -136,5 +134,5 @@ async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-def repo_root() -> Iterator[Path]:
-    yield Path(__file__).resolve().parent.parent
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

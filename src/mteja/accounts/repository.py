@@ -10,15 +10,15 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 import structlog
-from sqlalchemy import Row, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mteja.accounts.tables import accounts, api_keys
+from mteja.db.types import DbRow
 
 REVOCATION_CHANNEL = "mteja_api_key_revoked"
 log = structlog.get_logger("mteja.auth")
@@ -60,7 +60,7 @@ class UnscopedApiKeyRepository:
             )
         )
 
-    async def find_active(self, key_id: str) -> Row[Any] | None:
+    async def find_active(self, key_id: str) -> DbRow | None:
         result = await self.conn.execute(
             select(api_keys.c.account_id, api_keys.c.secret_hash).where(
                 api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)
@@ -68,7 +68,7 @@ class UnscopedApiKeyRepository:
         )
         return result.first()
 
-    async def list_for_account(self, account_id: str) -> list[Row[Any]]:
+    async def list_for_account(self, account_id: str) -> list[DbRow]:
         result = await self.conn.execute(
             select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at)
             .where(api_keys.c.account_id == account_id)

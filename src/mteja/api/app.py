@@ -78,7 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
             async with db.read() as conn:
                 revision = await current_revision(conn)
         except (OSError, ConnectionError) as error:
-            return json_response({"status": "unavailable", "reason": type(error).__name__}, status=503)
+            return json_response(
+                {"status": "unavailable", "reason": type(error).__name__}, status=503
+            )
         if revision != expected_revision:
             return json_response(
                 {"status": "unavailable", "reason": "database not migrated"}, status=503

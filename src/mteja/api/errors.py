@@ -91,7 +91,11 @@ _MESSAGES = {
 
 def _field_error(detail: dict[str, Any]) -> FieldError:
     kind = detail.get("type", "")
-    location = [str(part) for part in detail.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    location = [
+        str(part)
+        for part in detail.get("loc", ())
+        if part not in ("body", "query", "path", "header")
+    ]
     param = ".".join(location)
     if kind == "json_invalid":
         param = ""

@@ -21,7 +21,10 @@ _DESCRIPTIONS = {
     "500": "Internal error.",
 }
 _REQUEST_ID_HEADER = {
-    "Request-Id": {"description": "`req_…`, repeated in error bodies.", "schema": {"type": "string"}}
+    "Request-Id": {
+        "description": "`req_…`, repeated in error bodies.",
+        "schema": {"type": "string"},
+    }
 }
 
 

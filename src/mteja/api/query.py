@@ -15,9 +15,7 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[
     str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
 ]
-OrderParam = Annotated[
-    Literal["asc", "desc"], Query(description="By `created_at`, ties by `id`.")
-]
+OrderParam = Annotated[Literal["asc", "desc"], Query(description="By `created_at`, ties by `id`.")]
 CreatedGte = Annotated[
     str | None, Query(alias="created_at[gte]", max_length=64, description="RFC 3339, inclusive.")
 ]
@@ -26,7 +24,9 @@ CreatedLt = Annotated[
 ]
 
 
-def reject_unknown(request: Request, known: Iterable[str], *, prefixes: tuple[str, ...] = ()) -> None:
+def reject_unknown(
+    request: Request, known: Iterable[str], *, prefixes: tuple[str, ...] = ()
+) -> None:
     """A misspelt filter must not silently widen a list."""
     allowed = PAGING_PARAMS.union(known)
     unknown = [

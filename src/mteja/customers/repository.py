@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, func, literal, select, type_coerce, update
+from sqlalchemy import Select, delete, func, literal, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mteja.core.paging import Window
 from mteja.customers.tables import customers
+from mteja.db.types import DbRow
 
 _COLUMNS = (
     customers.c.id,
@@ -50,13 +51,14 @@ class CustomerRepository:
     def _select(self) -> Select[Any]:
         return select(*_COLUMNS).where(customers.c.account_id == self.account_id)
 
-    async def get(self, customer_id: str, *, for_update: bool = False) -> Row[Any] | None:
+    async def get(self, customer_id: str, *, for_update: bool = False) -> DbRow | None:
         statement = self._select().where(customers.c.id == customer_id)
         if for_update and self._postgres:
             statement = statement.with_for_update()
-        return (await self.conn.execute(statement)).first()
+        row: DbRow | None = (await self.conn.execute(statement)).first()
+        return row
 
-    async def insert(self, values: dict[str, Any]) -> Row[Any] | None:
+    async def insert(self, values: dict[str, Any]) -> DbRow | None:
         """The new row, or None when the email is taken (decided by the unique index)."""
         dialect_insert = postgresql.insert if self._postgres else sqlite.insert
         statement = (
@@ -73,7 +75,7 @@ class CustomerRepository:
         )
         return await self.conn.scalar(statement)
 
-    async def update(self, customer_id: str, values: dict[str, Any]) -> Row[Any]:
+    async def update(self, customer_id: str, values: dict[str, Any]) -> DbRow:
         statement = (
             update(customers)
             .where(customers.c.account_id == self.account_id, customers.c.id == customer_id)
@@ -96,7 +98,7 @@ class CustomerRepository:
         )
         return result.rowcount > 0
 
-    async def list(self, filters: CustomerFilters, window: Window) -> list[Row[Any]]:
+    async def list(self, filters: CustomerFilters, window: Window) -> list[DbRow]:
         statement = self._select()
         id_column = customers.c.id
         if window.min_id is not None:
@@ -105,7 +107,9 @@ class CustomerRepository:
             statement = statement.where(id_column < window.below_id)
         if window.after_id is not None:
             statement = statement.where(
-                id_column > window.after_id if window.order == "asc" else id_column < window.after_id
+                id_column > window.after_id
+                if window.order == "asc"
+                else id_column < window.after_id
             )
         statement = self._filter(statement, filters)
         order = id_column.asc() if window.order == "asc" else id_column.desc()

@@ -60,9 +60,7 @@ async def update_customer(
     customer_id: str, body: CustomerUpdate, ctx: Ctx, if_match: IfMatch = None
 ) -> Response:
     """Update a customer: only the fields sent change; null clears a nullable field."""
-    row = await CustomerService(ctx.db, ctx.account_id).update(
-        customer_id, body, if_match=if_match
-    )
+    row = await CustomerService(ctx.db, ctx.account_id).update(customer_id, body, if_match=if_match)
     return object_response(render_customer(row), etag=customer_etag(row))
 
 

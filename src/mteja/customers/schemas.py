@@ -6,19 +6,23 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy import Row
 
 from mteja.core.schemas import InputModel, OutputModel
 from mteja.core.time import format_timestamp
 from mteja.core.validation import Country, CustomData, Email, Name, PhoneInput, Text256
+from mteja.db.types import DbRow
 
 CustomerStatus = Literal["active", "inactive", "suspended"]
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
 def _optional() -> Any:
     """A PATCH field: absent means unchanged. The schema shows no default."""
-    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
+    return Field(default=None, json_schema_extra=_no_default)
 
 
 class AddressIn(InputModel):
@@ -106,7 +110,7 @@ class CustomerOut(OutputModel):
     custom_data: dict[str, Any] | None
 
 
-def render_customer(row: Row[Any]) -> dict[str, Any]:
+def render_customer(row: DbRow) -> dict[str, Any]:
     """The wire object straight from a row: the hot paths skip model validation."""
     return {
         "id": row.id,
@@ -122,5 +126,5 @@ def render_customer(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def customer_etag(row: Row[Any]) -> str:
+def customer_etag(row: DbRow) -> str:
     return f'"{row.version}"'

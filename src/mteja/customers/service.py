@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row
-
 from mteja.core.errors import (
     Conflict,
     FieldError,
@@ -29,6 +27,7 @@ from mteja.customers.schemas import (
     customer_etag,
 )
 from mteja.db.engine import Database
+from mteja.db.types import DbRow
 
 CUSTOMER_DATA_FILTER_MAX_KEY = 40
 
@@ -75,7 +74,7 @@ class CustomerService:
         self.db = db
         self.account_id = account_id
 
-    async def create(self, body: CustomerCreate) -> Row[Any]:
+    async def create(self, body: CustomerCreate) -> DbRow:
         address = _address_from(body.address) if body.address else None
         phone = _resolve_phone(body.phone, address)
         customer_id, created_at = new_id_at("cus")
@@ -102,7 +101,7 @@ class CustomerService:
                 raise CustomerAlreadyExists(await repo.id_by_email_key(key))
         return row
 
-    async def get(self, customer_id: str) -> Row[Any]:
+    async def get(self, customer_id: str) -> DbRow:
         if not is_valid_id(customer_id, "cus"):
             raise CustomerNotFound(customer_id)
         async with self.db.read() as conn:
@@ -113,7 +112,7 @@ class CustomerService:
 
     async def update(
         self, customer_id: str, body: CustomerUpdate, *, if_match: str | None
-    ) -> Row[Any]:
+    ) -> DbRow:
         if not is_valid_id(customer_id, "cus"):
             raise CustomerNotFound(customer_id)
         async with self.db.write() as conn:
@@ -156,7 +155,7 @@ class CustomerService:
             if not await repo.delete(customer_id):
                 raise CustomerNotFound(customer_id)
 
-    async def list(self, query: CustomerListQuery, window: Window) -> Page[Row[Any]]:
+    async def list(self, query: CustomerListQuery, window: Window) -> Page[DbRow]:
         filters = CustomerFilters(
             statuses=query.statuses,
             email_key=email_key(query.email.strip()) if query.email is not None else None,
@@ -178,9 +177,7 @@ def parse_list_query(
         statuses = tuple(part.strip() for part in status.split(","))
         wrong = [s for s in statuses if s not in ("active", "inactive", "suspended")]
         if wrong:
-            errors.append(
-                FieldError("status", "each must be one of active, inactive, suspended")
-            )
+            errors.append(FieldError("status", "each must be one of active, inactive, suspended"))
     for param, value in (("email", email), ("search", search)):
         if value is not None:
             try:
@@ -233,7 +230,7 @@ def _resolve_phone(phone: str | None, address: dict[str, Any] | None) -> str | N
         raise InvalidRequest.for_field("phone", str(error)) from None
 
 
-def _changes(row: Row[Any], body: CustomerUpdate) -> dict[str, Any]:
+def _changes(row: DbRow, body: CustomerUpdate) -> dict[str, Any]:
     """Column values that differ from the stored row; empty when the PATCH changes nothing."""
     sent = body.model_fields_set
     changes: dict[str, Any] = {}

@@ -54,6 +54,7 @@ def _with_connection(connection: Connection, database_url: str, action: object) 
 
 async def current_revision(conn: AsyncConnection) -> str | None:
     try:
-        return await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
     except DBAPIError:
         return None
+    return str(revision) if revision is not None else None
