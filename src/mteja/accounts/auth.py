@@ -73,8 +73,8 @@ class Authenticator:
             if len(self._cache) >= _CACHE_MAX_ENTRIES:
                 self._cache.clear()
             expires = time.monotonic() + _CACHE_TTL_SECONDS
-            self._cache[key_id] = (row.account_id, row.secret_hash, expires)
-        return row.account_id, row.secret_hash
+            self._cache[key_id] = (row["account_id"], row["secret_hash"], expires)
+        return row["account_id"], row["secret_hash"]
 
     def _evict(self, key_id: str) -> None:
         self._generation += 1

@@ -8,87 +8,96 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import asyncpg
 import structlog
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mteja.accounts.tables import accounts, api_keys
-from mteja.db.types import DbRow
+from mteja.db.sql import Conn, Record, Sql
 
 REVOCATION_CHANNEL = "mteja_api_key_revoked"
 log = structlog.get_logger("mteja.auth")
 
 
+_INSERT_ACCOUNT = Sql(
+    insert(accounts).values(
+        account_id=bindparam("v_account_id"),
+        name=bindparam("v_name"),
+        created_at=bindparam("v_created_at"),
+    )
+)
+_ACCOUNT_EXISTS = Sql(
+    select(accounts.c.account_id).where(accounts.c.account_id == bindparam("account_id"))
+)
+_COUNT_ACCOUNTS = Sql(select(func.count()).select_from(accounts))
+_INSERT_KEY = Sql(
+    insert(api_keys).values({column.name: bindparam(f"v_{column.name}") for column in api_keys.c})
+)
+_ACTIVE_KEY = Sql(
+    select(api_keys.c.account_id, api_keys.c.secret_hash).where(
+        api_keys.c.id == bindparam("id"), api_keys.c.revoked_at.is_(None)
+    )
+)
+_KEYS_OF_ACCOUNT = Sql(
+    select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at)
+    .where(api_keys.c.account_id == bindparam("account_id"))
+    .order_by(api_keys.c.id)
+)
+_REVOKE_KEY = Sql(
+    update(api_keys)
+    .where(api_keys.c.id == bindparam("id"), api_keys.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("v_revoked_at"))
+)
+_NOTIFY = Sql(text("SELECT pg_notify(:channel, :payload)"))
+
+
 class UnscopedAccountRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def insert(self, *, account_id: str, name: str, created_at: datetime) -> None:
-        await self.conn.execute(
-            insert(accounts).values(account_id=account_id, name=name, created_at=created_at)
-        )
+        params = {"v_account_id": account_id, "v_name": name, "v_created_at": created_at}
+        await self.conn.execute(_INSERT_ACCOUNT, params)
 
     async def exists(self, account_id: str) -> bool:
-        found = await self.conn.scalar(
-            select(accounts.c.account_id).where(accounts.c.account_id == account_id)
-        )
-        return found is not None
+        return await self.conn.scalar(_ACCOUNT_EXISTS, {"account_id": account_id}) is not None
 
     async def count(self) -> int:
-        return int(await self.conn.scalar(select(func.count()).select_from(accounts)) or 0)
+        return int(await self.conn.scalar(_COUNT_ACCOUNTS, {}) or 0)
 
 
 class UnscopedApiKeyRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
     async def insert(
         self, *, account_id: str, key_id: str, secret_hash: str, hint: str, created_at: datetime
     ) -> None:
-        await self.conn.execute(
-            insert(api_keys).values(
-                account_id=account_id,
-                id=key_id,
-                secret_hash=secret_hash,
-                hint=hint,
-                created_at=created_at,
-            )
-        )
+        params = {
+            "v_account_id": account_id,
+            "v_id": key_id,
+            "v_secret_hash": secret_hash,
+            "v_hint": hint,
+            "v_created_at": created_at,
+            "v_revoked_at": None,
+        }
+        await self.conn.execute(_INSERT_KEY, params)
 
-    async def find_active(self, key_id: str) -> DbRow | None:
-        result = await self.conn.execute(
-            select(api_keys.c.account_id, api_keys.c.secret_hash).where(
-                api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)
-            )
-        )
-        return result.first()
+    async def find_active(self, key_id: str) -> Record | None:
+        return await self.conn.one(_ACTIVE_KEY, {"id": key_id})
 
-    async def list_for_account(self, account_id: str) -> list[DbRow]:
-        result = await self.conn.execute(
-            select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at)
-            .where(api_keys.c.account_id == account_id)
-            .order_by(api_keys.c.id)
-        )
-        return list(result.all())
+    async def list_for_account(self, account_id: str) -> Sequence[Record]:
+        return await self.conn.all(_KEYS_OF_ACCOUNT, {"account_id": account_id})
 
     async def revoke(self, key_id: str, *, now: datetime) -> bool:
-        result = await self.conn.execute(
-            update(api_keys)
-            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        revoked = result.rowcount > 0
-        if revoked and self.conn.dialect.name == "postgresql":
+        revoked = await self.conn.execute(_REVOKE_KEY, {"id": key_id, "v_revoked_at": now}) > 0
+        if revoked and self.conn.is_postgres:
             # Delivered to every listening server when this transaction commits.
-            await self.conn.execute(
-                text("SELECT pg_notify(:channel, :key_id)"),
-                {"channel": REVOCATION_CHANNEL, "key_id": key_id},
-            )
+            await self.conn.one(_NOTIFY, {"channel": REVOCATION_CHANNEL, "payload": key_id})
         return revoked
 
 

@@ -73,7 +73,7 @@ class AccountService:
             if not await UnscopedAccountRepository(conn).exists(account_id):
                 raise AccountNotFound()
             rows = await UnscopedApiKeyRepository(conn).list_for_account(account_id)
-        return [KeyInfo(r.id, r.hint, r.created_at, r.revoked_at) for r in rows]
+        return [KeyInfo(r["id"], r["hint"], r["created_at"], r["revoked_at"]) for r in rows]
 
     async def revoke_key(self, key_id: str) -> None:
         async with self.db.write() as conn:

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -75,12 +77,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def readyz() -> Response:
         """The database is reachable and migrated to the version this server expects."""
         try:
-            async with db.read() as conn:
-                revision = await current_revision(conn)
-        except (OSError, ConnectionError) as error:
-            return json_response(
-                {"status": "unavailable", "reason": type(error).__name__}, status=503
-            )
+            revision = await current_revision(db)
+        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+            reason = type(error).__name__
+            return json_response({"status": "unavailable", "reason": reason}, status=503)
         if revision != expected_revision:
             return json_response(
                 {"status": "unavailable", "reason": "database not migrated"}, status=503

@@ -18,7 +18,7 @@ class RequestContext:
     account_id: str
 
 
-def request_context(request: Request) -> RequestContext:
+async def request_context(request: Request) -> RequestContext:
     principal: Principal | None = request.scope.get("state", {}).get("principal")
     if principal is None:
         raise ApiKeyMissing()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
@@ -67,11 +67,11 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def page_from_rows(rows: list[T], limit: int, id_of: Callable[[T], str]) -> Page[T]:
+def page_from_rows(rows: Sequence[T], limit: int, id_of: Callable[[T], str]) -> Page[T]:
     """Rows were fetched with ``limit + 1``; the extra row only tells that more exist."""
     if len(rows) <= limit:
-        return Page(data=rows, has_more=False, next_cursor=None)
-    data = rows[:limit]
+        return Page(data=list(rows), has_more=False, next_cursor=None)
+    data = list(rows[:limit])
     return Page(data=data, has_more=True, next_cursor=encode_cursor(id_of(data[-1])))
 
 

@@ -1,19 +1,23 @@
-"""Customer queries, always scoped to one account."""
+"""Customer queries, always scoped to one account.
+
+Every statement filters on ``account_id``, taken from the repository and never from
+input. Statements are built once per shape (see ``db.sql``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, delete, func, literal, select, type_coerce, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mteja.core.paging import Window
 from mteja.customers.tables import customers
-from mteja.db.types import DbRow
+from mteja.db.sql import Conn, Record, Sql, UniqueViolation
 
 _COLUMNS = (
     customers.c.id,
@@ -28,6 +32,35 @@ _COLUMNS = (
     customers.c.created_at,
     customers.c.updated_at,
 )
+_IN_ACCOUNT = customers.c.account_id == bindparam("account_id")
+_BY_ID = _IN_ACCOUNT & (customers.c.id == bindparam("id"))
+
+_GET = Sql(select(*_COLUMNS).where(_BY_ID))
+_GET_FOR_UPDATE = Sql(select(*_COLUMNS).where(_BY_ID).with_for_update())
+_ID_BY_EMAIL_KEY = Sql(
+    select(customers.c.id).where(_IN_ACCOUNT, customers.c.email_key == bindparam("email_key"))
+)
+_DELETE = Sql(delete(customers).where(_BY_ID))
+
+
+def _insert(dialect_insert: Any) -> Sql:
+    values: dict[str, Any] = {c.name: bindparam(f"v_{c.name}") for c in customers.c}
+    return Sql(
+        dialect_insert(customers)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["account_id", "email_key"])
+        .returning(*_COLUMNS)
+    )
+
+
+# The unique email index decides: a conflicting insert returns no row.
+_INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
+
+
+@cache
+def _update(columns: tuple[str, ...]) -> Sql:
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+    return Sql(update(customers).where(_BY_ID).values(values).returning(*_COLUMNS))
 
 
 class EmailTaken(Exception):
@@ -39,108 +72,144 @@ class CustomerFilters:
     statuses: tuple[str, ...] = ()
     email_key: str | None = None
     search: str | None = None
-    custom_data: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    custom_data: tuple[tuple[str, str], ...] = ()
 
 
 class CustomerRepository:
-    def __init__(self, conn: AsyncConnection, account_id: str) -> None:
+    def __init__(self, conn: Conn, account_id: str) -> None:
         self.conn = conn
         self.account_id = account_id
-        self._postgres = conn.dialect.name == "postgresql"
 
-    def _select(self) -> Select[Any]:
-        return select(*_COLUMNS).where(customers.c.account_id == self.account_id)
+    async def get(self, customer_id: str, *, for_update: bool = False) -> Record | None:
+        sql = _GET_FOR_UPDATE if for_update and self.conn.is_postgres else _GET
+        return await self.conn.one(sql, {"account_id": self.account_id, "id": customer_id})
 
-    async def get(self, customer_id: str, *, for_update: bool = False) -> DbRow | None:
-        statement = self._select().where(customers.c.id == customer_id)
-        if for_update and self._postgres:
-            statement = statement.with_for_update()
-        row: DbRow | None = (await self.conn.execute(statement)).first()
-        return row
-
-    async def insert(self, values: dict[str, Any]) -> DbRow | None:
-        """The new row, or None when the email is taken (decided by the unique index)."""
-        dialect_insert = postgresql.insert if self._postgres else sqlite.insert
-        statement = (
-            dialect_insert(customers)
-            .values(account_id=self.account_id, **values)
-            .on_conflict_do_nothing(index_elements=["account_id", "email_key"])
-            .returning(*_COLUMNS)
-        )
-        return (await self.conn.execute(statement)).first()
+    async def insert(self, values: dict[str, Any]) -> Record | None:
+        """The new row, or None when the account already has a customer with this email."""
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["v_account_id"] = self.account_id
+        return await self.conn.one(_INSERT[self.conn.dialect], params)
 
     async def id_by_email_key(self, email_key: str) -> str | None:
-        statement = select(customers.c.id).where(
-            customers.c.account_id == self.account_id, customers.c.email_key == email_key
-        )
-        return await self.conn.scalar(statement)
+        params = {"account_id": self.account_id, "email_key": email_key}
+        found = await self.conn.scalar(_ID_BY_EMAIL_KEY, params)
+        return None if found is None else str(found)
 
-    async def update(self, customer_id: str, values: dict[str, Any]) -> DbRow:
-        statement = (
-            update(customers)
-            .where(customers.c.account_id == self.account_id, customers.c.id == customer_id)
-            .values(**values)
-            .returning(*_COLUMNS)
-        )
+    async def update(self, customer_id: str, values: dict[str, Any]) -> Record:
+        columns = tuple(sorted(values))
+        params = {f"v_{name}": values[name] for name in columns}
+        params.update(account_id=self.account_id, id=customer_id)
         try:
-            result = await self.conn.execute(statement)
-        except IntegrityError as error:
-            if "email_key" in str(error.orig) or "uq_customers" in str(error.orig):
+            row = await self.conn.one(_update(columns), params)
+        except UniqueViolation as error:
+            if "email_key" in error.constraint:
                 raise EmailTaken() from None
             raise
-        return result.one()
+        assert row is not None, "the caller holds the row locked"
+        return row
 
     async def delete(self, customer_id: str) -> bool:
-        result = await self.conn.execute(
-            delete(customers).where(
-                customers.c.account_id == self.account_id, customers.c.id == customer_id
-            )
-        )
-        return result.rowcount > 0
+        params = {"account_id": self.account_id, "id": customer_id}
+        return await self.conn.execute(_DELETE, params) > 0
 
-    async def list(self, filters: CustomerFilters, window: Window) -> list[DbRow]:
-        statement = self._select()
-        id_column = customers.c.id
-        if window.min_id is not None:
-            statement = statement.where(id_column >= window.min_id)
-        if window.below_id is not None:
-            statement = statement.where(id_column < window.below_id)
-        if window.after_id is not None:
-            statement = statement.where(
-                id_column > window.after_id
-                if window.order == "asc"
-                else id_column < window.after_id
-            )
-        statement = self._filter(statement, filters)
-        order = id_column.asc() if window.order == "asc" else id_column.desc()
-        statement = statement.order_by(order).limit(window.limit + 1)
-        return list((await self.conn.execute(statement)).all())
-
-    def _filter(self, statement: Select[Any], filters: CustomerFilters) -> Select[Any]:
-        if filters.statuses:
-            statement = statement.where(customers.c.status.in_(filters.statuses))
-        if filters.email_key is not None:
-            statement = statement.where(customers.c.email_key == filters.email_key)
+    async def list(self, filters: CustomerFilters, window: Window) -> Sequence[Record]:
+        params: dict[str, Any] = {
+            "account_id": self.account_id,
+            "after_id": window.after_id,
+            "min_id": window.min_id,
+            "below_id": window.below_id,
+            "limit": window.limit + 1,
+            "email_key": filters.email_key,
+        }
+        for index, status in enumerate(filters.statuses):
+            params[f"status_{index}"] = status
         if filters.search is not None:
-            statement = statement.where(self._search_clause(filters.search))
-        for key, value in filters.custom_data:
-            statement = statement.where(self._custom_data_clause(key, value))
-        return statement
-
-    def _search_clause(self, term: str) -> Any:
-        needle = term.lower()
-        if self._postgres:
-            # LIKE with a leading wildcard is what the pg_trgm GIN index serves.
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return customers.c.search_text.like(f"%{escaped}%", escape="\\")
-        return func.instr(customers.c.search_text, needle) > 0
-
-    def _custom_data_clause(self, key: str, value: str) -> Any:
-        if self._postgres:
-            # Containment of {key: value} matches a top-level string exactly and uses
-            # the jsonb_path_ops GIN index.
-            return type_coerce(customers.c.custom_data, JSONB).contains({key: value})
-        path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return (func.json_type(customers.c.custom_data, path) == literal("text")) & (
-            func.json_extract(customers.c.custom_data, path) == value
+            needle = filters.search.lower()
+            params["search"] = _like_pattern(needle) if self.conn.is_postgres else needle
+        if filters.custom_data and self.conn.is_postgres:
+            params["custom_data"] = dict(filters.custom_data)
+        for index, (key, value) in enumerate(filters.custom_data):
+            params[f"cd_path_{index}"] = _json_path(key)
+            params[f"cd_value_{index}"] = value
+        sql = _list(
+            self.conn.dialect,
+            window.order,
+            after=window.after_id is not None,
+            min_id=window.min_id is not None,
+            below=window.below_id is not None,
+            statuses=len(filters.statuses),
+            email=filters.email_key is not None,
+            search=filters.search is not None,
+            custom_data=len(filters.custom_data),
         )
+        return await self.conn.all(sql, params)
+
+
+@cache
+def _list(
+    dialect: str,
+    order: str,
+    *,
+    after: bool,
+    min_id: bool,
+    below: bool,
+    statuses: int,
+    email: bool,
+    search: bool,
+    custom_data: int,
+) -> Sql:
+    """One statement per combination of filters, built on first use."""
+    id_column = customers.c.id
+    conditions: list[ColumnElement[bool]] = [_IN_ACCOUNT]
+    if after:
+        after_id: Any = bindparam("after_id")
+        conditions.append(id_column > after_id if order == "asc" else id_column < after_id)
+    if min_id:
+        conditions.append(id_column >= bindparam("min_id"))
+    if below:
+        conditions.append(id_column < bindparam("below_id"))
+    if statuses:
+        conditions.append(
+            customers.c.status.in_([bindparam(f"status_{i}") for i in range(statuses)])
+        )
+    if email:
+        conditions.append(customers.c.email_key == bindparam("email_key"))
+    if search:
+        conditions.append(_search_clause(dialect))
+    if custom_data:
+        conditions.extend(_custom_data_clauses(dialect, custom_data))
+    ordering = id_column.asc() if order == "asc" else id_column.desc()
+    statement = select(*_COLUMNS).where(*conditions).order_by(ordering).limit(bindparam("limit"))
+    return Sql(statement)
+
+
+def _search_clause(dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # LIKE with a leading wildcard is what the pg_trgm GIN index serves.
+        return customers.c.search_text.like(bindparam("search"), escape="\\")
+    return func.instr(customers.c.search_text, bindparam("search")) > 0
+
+
+def _custom_data_clauses(dialect: str, count: int) -> list[ColumnElement[bool]]:
+    if dialect == "postgresql":
+        # Containment of {key: value, …} matches top-level strings exactly, and the
+        # jsonb_path_ops GIN index serves it.
+        column = type_coerce(customers.c.custom_data, JSONB)
+        return [column.contains(bindparam("custom_data", type_=JSONB))]
+    clauses: list[ColumnElement[bool]] = []
+    for index in range(count):
+        path: Any = bindparam(f"cd_path_{index}")
+        clauses.append(func.json_type(customers.c.custom_data, path) == literal("text"))
+        clauses.append(
+            func.json_extract(customers.c.custom_data, path) == bindparam(f"cd_value_{index}")
+        )
+    return clauses
+
+
+def _like_pattern(needle: str) -> str:
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _json_path(key: str) -> str:
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -10,7 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from mteja.core.schemas import InputModel, OutputModel
 from mteja.core.time import format_timestamp
 from mteja.core.validation import Country, CustomData, Email, Name, PhoneInput, Text256
-from mteja.db.types import DbRow
+from mteja.db.sql import Record
 
 CustomerStatus = Literal["active", "inactive", "suspended"]
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
@@ -110,21 +110,21 @@ class CustomerOut(OutputModel):
     custom_data: dict[str, Any] | None
 
 
-def render_customer(row: DbRow) -> dict[str, Any]:
+def render_customer(row: Record) -> dict[str, Any]:
     """The wire object straight from a row: the hot paths skip model validation."""
     return {
-        "id": row.id,
-        "name": row.name,
-        "email": row.email,
-        "phone": row.phone,
-        "address": row.address,
-        "payment_method": row.payment_method_id,
-        "created_at": format_timestamp(row.created_at),
-        "updated_at": format_timestamp(row.updated_at),
-        "status": row.status,
-        "custom_data": row.custom_data,
+        "id": row["id"],
+        "name": row["name"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "address": row["address"],
+        "payment_method": row["payment_method_id"],
+        "created_at": format_timestamp(row["created_at"]),
+        "updated_at": format_timestamp(row["updated_at"]),
+        "status": row["status"],
+        "custom_data": row["custom_data"],
     }
 
 
-def customer_etag(row: DbRow) -> str:
-    return f'"{row.version}"'
+def customer_etag(row: Record) -> str:
+    return f'"{row["version"]}"'

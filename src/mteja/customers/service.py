@@ -27,7 +27,7 @@ from mteja.customers.schemas import (
     customer_etag,
 )
 from mteja.db.engine import Database
-from mteja.db.types import DbRow
+from mteja.db.sql import Record
 
 CUSTOMER_DATA_FILTER_MAX_KEY = 40
 
@@ -74,7 +74,7 @@ class CustomerService:
         self.db = db
         self.account_id = account_id
 
-    async def create(self, body: CustomerCreate) -> DbRow:
+    async def create(self, body: CustomerCreate) -> Record:
         address = _address_from(body.address) if body.address else None
         phone = _resolve_phone(body.phone, address)
         customer_id, created_at = new_id_at("cus")
@@ -101,7 +101,7 @@ class CustomerService:
                 raise CustomerAlreadyExists(await repo.id_by_email_key(key))
         return row
 
-    async def get(self, customer_id: str) -> DbRow:
+    async def get(self, customer_id: str) -> Record:
         if not is_valid_id(customer_id, "cus"):
             raise CustomerNotFound(customer_id)
         async with self.db.read() as conn:
@@ -112,7 +112,7 @@ class CustomerService:
 
     async def update(
         self, customer_id: str, body: CustomerUpdate, *, if_match: str | None
-    ) -> DbRow:
+    ) -> Record:
         if not is_valid_id(customer_id, "cus"):
             raise CustomerNotFound(customer_id)
         async with self.db.write() as conn:
@@ -134,7 +134,7 @@ class CustomerService:
                     "payment_method",
                     "no active payment method with this id belongs to this customer",
                 )
-            changes["version"] = row.version + 1
+            changes["version"] = row["version"] + 1
             changes["updated_at"] = utcnow()
             try:
                 return await repo.update(customer_id, changes)
@@ -155,7 +155,7 @@ class CustomerService:
             if not await repo.delete(customer_id):
                 raise CustomerNotFound(customer_id)
 
-    async def list(self, query: CustomerListQuery, window: Window) -> Page[DbRow]:
+    async def list(self, query: CustomerListQuery, window: Window) -> Page[Record]:
         filters = CustomerFilters(
             statuses=query.statuses,
             email_key=email_key(query.email.strip()) if query.email is not None else None,
@@ -164,7 +164,7 @@ class CustomerService:
         )
         async with self.db.read() as conn:
             rows = await CustomerRepository(conn, self.account_id).list(filters, window)
-        return page_from_rows(rows, window.limit, lambda row: str(row.id))
+        return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
 
 
 def parse_list_query(
@@ -230,34 +230,34 @@ def _resolve_phone(phone: str | None, address: dict[str, Any] | None) -> str | N
         raise InvalidRequest.for_field("phone", str(error)) from None
 
 
-def _changes(row: DbRow, body: CustomerUpdate) -> dict[str, Any]:
+def _changes(row: Record, body: CustomerUpdate) -> dict[str, Any]:
     """Column values that differ from the stored row; empty when the PATCH changes nothing."""
     sent = body.model_fields_set
     changes: dict[str, Any] = {}
-    address = row.address
+    address = row["address"]
     if "address" in sent:
-        address = None if body.address is None else _merged_address(row.address, body.address)
-        if address != row.address:
+        address = None if body.address is None else _merged_address(row["address"], body.address)
+        if address != row["address"]:
             changes["address"] = address
     if "phone" in sent:
         phone = _resolve_phone(body.phone, address)
-        if phone != row.phone:
+        if phone != row["phone"]:
             changes["phone"] = phone
-    if "name" in sent and body.name != row.name:
+    if "name" in sent and body.name != row["name"]:
         changes["name"] = body.name
-    if "email" in sent and body.email != row.email:
+    if "email" in sent and body.email != row["email"]:
         changes["email"] = body.email
         changes["email_key"] = email_key(body.email)
-    if "status" in sent and body.status != row.status:
+    if "status" in sent and body.status != row["status"]:
         changes["status"] = body.status
-    if "custom_data" in sent and body.custom_data != row.custom_data:
+    if "custom_data" in sent and body.custom_data != row["custom_data"]:
         changes["custom_data"] = body.custom_data
-    if "payment_method" in sent and body.payment_method != row.payment_method_id:
+    if "payment_method" in sent and body.payment_method != row["payment_method_id"]:
         changes["payment_method_id"] = body.payment_method
     if changes.keys() & {"name", "email", "phone"}:
         changes["search_text"] = search_text(
-            changes.get("name", row.name),
-            changes.get("email", row.email),
-            changes.get("phone", row.phone),
+            changes.get("name", row["name"]),
+            changes.get("email", row["email"]),
+            changes.get("phone", row["phone"]),
         )
     return changes

@@ -1,15 +1,23 @@
-"""The database handle: one engine per process, transactions shaped per dialect."""
+"""The database handle: connections for reads (no transaction) and writes (one transaction).
+
+PostgreSQL goes through an asyncpg pool; SQLite through SQLAlchemy's aiosqlite engine
+(see ``db.sql`` for why). Repositories see only ``Conn``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from mteja.db.sql import AsyncpgConn, Conn, SqlAlchemyConn
 
 
 def _dumps(value: Any) -> str:
@@ -17,53 +25,94 @@ def _dumps(value: Any) -> str:
 
 
 class Database:
-    """Hands out connections for reads (no transaction) and for writes (one transaction).
-
-    A single-statement read needs no transaction: on PostgreSQL it runs in autocommit,
-    which saves the BEGIN and COMMIT round trips. Writes on SQLite begin with
-    ``BEGIN IMMEDIATE`` so that a read-then-write transaction takes the write lock up
-    front and waits on ``busy_timeout`` instead of failing with SQLITE_BUSY.
+    """A single-statement read needs no transaction, so reads run in autocommit and save
+    the BEGIN and COMMIT round trips. Writes on SQLite begin with ``BEGIN IMMEDIATE`` so
+    that a read-then-write transaction takes the write lock up front and waits on
+    ``busy_timeout`` instead of failing with SQLITE_BUSY.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"
-        self.engine = self._create_engine(url, pool_size)
-        self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    def _create_engine(self, url: str, pool_size: int) -> AsyncEngine:
-        common: dict[str, Any] = {
-            "hide_parameters": True,  # no customer data in exception text or logs
-            "json_serializer": _dumps,
-            "json_deserializer": orjson.loads,
-            "pool_size": pool_size,
-            "max_overflow": pool_size,
-        }
+        self.pool_size = pool_size
+        self._engine: AsyncEngine | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
         if self.is_sqlite:
-            engine = create_async_engine(url, connect_args={"timeout": 30}, **common)
-            event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
-            event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-            return engine
-        return create_async_engine(
-            url,
-            connect_args={"server_settings": {"jit": "off", "application_name": "mteja"}},
-            **common,
-        )
+            self._engine = _sqlite_engine(url, pool_size)
+            self._reader = self._engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.connect() as conn:
-            yield conn
+    async def read(self) -> AsyncIterator[Conn]:
+        if self._engine is not None:
+            async with self._reader.connect() as conn:
+                yield SqlAlchemyConn(conn)
+            return
+        pool = self._pool or await self._open_pool()
+        async with pool.acquire() as raw:
+            yield AsyncpgConn(raw)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Conn]:
         """One transaction: committed when the block ends, rolled back on any exception."""
-        async with self.engine.begin() as conn:
-            yield conn
+        if self._engine is not None:
+            async with self._engine.begin() as conn:
+                yield SqlAlchemyConn(conn)
+            return
+        pool = self._pool or await self._open_pool()
+        async with pool.acquire() as raw, raw.transaction():
+            yield AsyncpgConn(raw)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        if self._engine is not None:
+            await self._engine.dispose()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _open_pool(self) -> asyncpg.Pool:
+        async with self._pool_lock:
+            if self._pool is None:
+                url = make_url(self.url).set(drivername="postgresql")
+                self._pool = await asyncpg.create_pool(
+                    url.render_as_string(hide_password=False),
+                    min_size=self.pool_size,
+                    max_size=self.pool_size,
+                    init=_init_postgres_connection,
+                    reset=_keep_session,
+                    server_settings={"jit": "off", "application_name": "mteja"},
+                )
+            return self._pool
+
+
+async def _init_postgres_connection(connection: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await connection.set_type_codec(
+            json_type, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog"
+        )
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """Nothing to reset between requests: an open transaction is rolled back by asyncpg
+    itself, and request code never changes session state (no SET, LISTEN, advisory locks
+    or cursors). The default reset would cost a round trip on every request."""
+
+
+def _sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": 30},
+        hide_parameters=True,  # no customer data in exception text or logs
+        json_serializer=_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
+    )
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
+    return engine
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

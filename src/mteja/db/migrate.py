@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from mteja.db.engine import Database
+from mteja.db.sql import Sql
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,9 +56,14 @@ def _with_connection(connection: Connection, database_url: str, action: object) 
     action(config)
 
 
-async def current_revision(conn: AsyncConnection) -> str | None:
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at; None when it was never migrated."""
     try:
-        revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
-    except DBAPIError:
+        async with db.read() as conn:
+            revision = await conn.scalar(_CURRENT_REVISION, {})
+    except (DBAPIError, asyncpg.UndefinedTableError):
         return None
-    return str(revision) if revision is not None else None
+    return None if revision is None else str(revision)
+
+
+_CURRENT_REVISION = Sql(text("SELECT version_num FROM alembic_version"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, Row
+from sqlalchemy import JSON, DateTime, Dialect, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -19,7 +19,8 @@ metadata = MetaData(
     }
 )
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# None is SQL NULL (not JSON null) on both databases, as asyncpg writes it.
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -44,7 +45,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=UTC)
-
-
-# A result row of any shape (SQLAlchemy 2.1 types rows by their column tuple).
-DbRow = Row[*tuple[Any, ...]]
