@@ -34,9 +34,9 @@ def is_valid_id(value: str, prefix: str) -> bool:
     return match is not None and match.group(1) == prefix and match.group(2)[0] <= "7"
 
 
-def lowest_id_at(prefix: str, milliseconds: int) -> str:
-    """The smallest id of ``prefix`` whose ULID timestamp is ``milliseconds`` since the epoch."""
-    return f"{prefix}_{_encode_timestamp(milliseconds)}{'0' * 16}"
+def lowest_ulid_at(milliseconds: int) -> str:
+    """The smallest ULID whose timestamp is ``milliseconds`` since the epoch."""
+    return f"{_encode_timestamp(milliseconds)}{'0' * 16}"
 
 
 def _encode_timestamp(milliseconds: int) -> str:

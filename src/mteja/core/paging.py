@@ -1,10 +1,13 @@
-"""Keyset paging over prefixed ULIDs.
+"""Keyset paging over ULIDs.
 
 Every listed table orders by ``(created_at, id)``. ``created_at`` is the millisecond
-timestamp embedded in the id's ULID, so that order is exactly the string order of the id,
-and a page is ``WHERE id < :last ORDER BY id DESC LIMIT n`` on the primary key: page
+timestamp embedded in the id's ULID, so that order is exactly the string order of the
+ULID, and a page is ``WHERE id < :last ORDER BY id DESC LIMIT n`` on an index: page
 10,000 costs what page 1 costs, and rows inserted or deleted between pages move nothing.
-The ``created_at`` bounds become id bounds for the same reason.
+The ``created_at`` bounds become ULID bounds for the same reason.
+
+A ``Window`` speaks in bare ULIDs (the id without its prefix), so that a list mixing
+prefixes (payment methods: ``momo_``, ``card_``, ``ba_``) pages the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from mteja.core.errors import FieldError, ValidationFailed
-from mteja.core.ids import MAX_TIMESTAMP_MS, is_valid_id, lowest_id_at
+from mteja.core.ids import MAX_TIMESTAMP_MS, is_valid_id, lowest_ulid_at
 from mteja.core.time import milliseconds_ceil, parse_rfc3339
 
 Order = Literal["asc", "desc"]
@@ -29,8 +32,8 @@ def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(_CURSOR_VERSION + last_id.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, prefix: str) -> str:
-    """The id a cursor continues after; ValueError when it is not one of ours."""
+def decode_cursor(cursor: str, prefixes: tuple[str, ...]) -> str:
+    """The ULID a cursor continues after; ValueError when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
@@ -38,26 +41,27 @@ def decode_cursor(cursor: str, prefix: str) -> str:
     if not raw.startswith(_CURSOR_VERSION):
         raise ValueError("not a valid cursor")
     last_id = raw[len(_CURSOR_VERSION) :].decode("ascii", errors="replace")
-    if not is_valid_id(last_id, prefix):
+    prefix, _, ulid = last_id.partition("_")
+    if prefix not in prefixes or not is_valid_id(last_id, prefix):
         raise ValueError("not a valid cursor")
-    return last_id
+    return ulid
 
 
-def id_bound(prefix: str, instant: datetime) -> str:
-    """The smallest id created at or after ``instant``."""
+def ulid_bound(instant: datetime) -> str:
+    """The smallest ULID made at or after ``instant``."""
     milliseconds = min(max(milliseconds_ceil(instant), 0), MAX_TIMESTAMP_MS)
-    return lowest_id_at(prefix, milliseconds)
+    return lowest_ulid_at(milliseconds)
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Where a page starts and what range of ids it may contain."""
+    """Where a page starts and what range of ULIDs it may contain."""
 
     limit: int
     order: Order
-    after_id: str | None = None
-    min_id: str | None = None  # inclusive
-    below_id: str | None = None  # exclusive
+    after: str | None = None
+    min: str | None = None  # inclusive
+    below: str | None = None  # exclusive
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,7 @@ def page_from_rows(rows: Sequence[T], limit: int, id_of: Callable[[T], str]) -> 
 
 
 def build_window(
-    prefix: str,
+    prefixes: tuple[str, ...],
     *,
     limit: int,
     order: Order,
@@ -86,10 +90,10 @@ def build_window(
 ) -> Window:
     """A page's window from list parameters; InvalidRequest names every bad one."""
     errors: list[FieldError] = []
-    after_id = None
+    after = None
     if cursor is not None:
         try:
-            after_id = decode_cursor(cursor, prefix)
+            after = decode_cursor(cursor, prefixes)
         except ValueError as error:
             errors.append(FieldError("cursor", str(error)))
     bounds: dict[str, str | None] = {}
@@ -101,13 +105,13 @@ def build_window(
         if instant is None:
             errors.append(FieldError(param, "not an RFC 3339 date-time (2024-08-26T12:15:00Z)"))
         else:
-            bounds[param] = id_bound(prefix, instant)
+            bounds[param] = ulid_bound(instant)
     if errors:
         raise ValidationFailed(errors)
     return Window(
         limit=limit,
         order=order,
-        after_id=after_id,
-        min_id=bounds["created_at[gte]"],
-        below_id=bounds["created_at[lt]"],
+        after=after,
+        min=bounds["created_at[gte]"],
+        below=bounds["created_at[lt]"],
     )

@@ -17,6 +17,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from mteja.core.paging import Window
 from mteja.customers.tables import customers
+from mteja.db.keyset import (
+    KeysetShape,
+    keyset_conditions,
+    keyset_limit,
+    keyset_order,
+    keyset_params,
+    keyset_shape,
+)
 from mteja.db.sql import Conn, Record, Sql, UniqueViolation
 
 _COLUMNS = (
@@ -113,14 +121,9 @@ class CustomerRepository:
         return await self.conn.execute(_DELETE, params) > 0
 
     async def list(self, filters: CustomerFilters, window: Window) -> Sequence[Record]:
-        params: dict[str, Any] = {
-            "account_id": self.account_id,
-            "after_id": window.after_id,
-            "min_id": window.min_id,
-            "below_id": window.below_id,
-            "limit": window.limit + 1,
-            "email_key": filters.email_key,
-        }
+        params: dict[str, Any] = keyset_params(window, "cus_")
+        params["account_id"] = self.account_id
+        params["email_key"] = filters.email_key
         for index, status in enumerate(filters.statuses):
             params[f"status_{index}"] = status
         if filters.search is not None:
@@ -133,10 +136,7 @@ class CustomerRepository:
             params[f"cd_value_{index}"] = value
         sql = _list(
             self.conn.dialect,
-            window.order,
-            after=window.after_id is not None,
-            min_id=window.min_id is not None,
-            below=window.below_id is not None,
+            keyset_shape(window),
             statuses=len(filters.statuses),
             email=filters.email_key is not None,
             search=filters.search is not None,
@@ -148,26 +148,15 @@ class CustomerRepository:
 @cache
 def _list(
     dialect: str,
-    order: str,
+    shape: KeysetShape,
     *,
-    after: bool,
-    min_id: bool,
-    below: bool,
     statuses: int,
     email: bool,
     search: bool,
     custom_data: int,
 ) -> Sql:
     """One statement per combination of filters, built on first use."""
-    id_column = customers.c.id
-    conditions: list[ColumnElement[bool]] = [_IN_ACCOUNT]
-    if after:
-        after_id: Any = bindparam("after_id")
-        conditions.append(id_column > after_id if order == "asc" else id_column < after_id)
-    if min_id:
-        conditions.append(id_column >= bindparam("min_id"))
-    if below:
-        conditions.append(id_column < bindparam("below_id"))
+    conditions = [_IN_ACCOUNT, *keyset_conditions(customers.c.id, shape)]
     if statuses:
         conditions.append(
             customers.c.status.in_([bindparam(f"status_{i}") for i in range(statuses)])
@@ -178,8 +167,12 @@ def _list(
         conditions.append(_search_clause(dialect))
     if custom_data:
         conditions.extend(_custom_data_clauses(dialect, custom_data))
-    ordering = id_column.asc() if order == "asc" else id_column.desc()
-    statement = select(*_COLUMNS).where(*conditions).order_by(ordering).limit(bindparam("limit"))
+    statement = (
+        select(*_COLUMNS)
+        .where(*conditions)
+        .order_by(keyset_order(customers.c.id, shape))
+        .limit(keyset_limit())
+    )
     return Sql(statement)
 
 

@@ -115,7 +115,7 @@ async def list_customers(
     """List customers, newest first."""
     reject_unknown(request, _FILTERS, prefixes=("custom_data[",))
     window = build_window(
-        "cus",
+        ("cus",),
         limit=limit,
         order=order,
         cursor=cursor,
