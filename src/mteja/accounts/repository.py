@@ -49,7 +49,7 @@ _KEYS_OF_ACCOUNT = Sql(
 )
 _REVOKE_KEY = Sql(
     update(api_keys)
-    .where(api_keys.c.id == bindparam("id"), api_keys.c.revoked_at.is_(None))
+    .where(api_keys.c.id == bindparam("where_id"), api_keys.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("v_revoked_at"))
 )
 _NOTIFY = Sql(text("SELECT pg_notify(:channel, :payload)"))
@@ -94,7 +94,7 @@ class UnscopedApiKeyRepository:
         return await self.conn.all(_KEYS_OF_ACCOUNT, {"account_id": account_id})
 
     async def revoke(self, key_id: str, *, now: datetime) -> bool:
-        revoked = await self.conn.execute(_REVOKE_KEY, {"id": key_id, "v_revoked_at": now}) > 0
+        revoked = await self.conn.execute(_REVOKE_KEY, {"where_id": key_id, "v_revoked_at": now}) > 0
         if revoked and self.conn.is_postgres:
             # Delivered to every listening server when this transaction commits.
             await self.conn.one(_NOTIFY, {"channel": REVOCATION_CHANNEL, "payload": key_id})

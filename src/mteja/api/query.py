@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from mteja.core.errors import FieldError, ValidationFailed
+from mteja.core.paging import Order, Window, build_window
 
 PAGING_PARAMS = frozenset({"limit", "cursor", "order", "created_at[gte]", "created_at[lt]"})
 
@@ -47,3 +49,38 @@ def bracketed(request: Request, prefix: str) -> dict[str, str]:
         if name.startswith(prefix + "[") and name.endswith("]"):
             pairs[name[len(prefix) + 1 : -1]] = value
     return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    limit: int
+    order: Order
+    cursor: str | None
+    created_gte: str | None
+    created_lt: str | None
+
+    def window(self, *prefixes: str) -> Window:
+        return build_window(
+            prefixes,
+            limit=self.limit,
+            order=self.order,
+            cursor=self.cursor,
+            created_gte=self.created_gte,
+            created_lt=self.created_lt,
+        )
+
+
+async def page_query(
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    order: OrderParam = "desc",
+    created_gte: CreatedGte = None,
+    created_lt: CreatedLt = None,
+) -> PageQuery:
+    return PageQuery(limit, order, cursor, created_gte, created_lt)
+
+
+Paging = Annotated[PageQuery, Depends(page_query)]
+StatusFilter = Annotated[
+    str | None, Query(max_length=64, description="Comma list of statuses to include.")
+]

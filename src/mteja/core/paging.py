@@ -115,3 +115,13 @@ def build_window(
         min=bounds["created_at[gte]"],
         below=bounds["created_at[lt]"],
     )
+
+
+def parse_statuses(value: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """A ``status=a,b`` filter; ValueError when a value is not one of ``allowed``."""
+    if value is None:
+        return ()
+    statuses = tuple(dict.fromkeys(part.strip() for part in value.split(",")))
+    if any(status not in allowed for status in statuses):
+        raise ValueError("each must be one of " + ", ".join(allowed))
+    return statuses

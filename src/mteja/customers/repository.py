@@ -65,10 +65,16 @@ def _insert(dialect_insert: Any) -> Sql:
 _INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
 
 
+# In an UPDATE, a bind parameter named like a column would be taken for its new value.
+_UPDATE_TARGET = (customers.c.account_id == bindparam("where_account_id")) & (
+    customers.c.id == bindparam("where_id")
+)
+
+
 @cache
 def _update(columns: tuple[str, ...]) -> Sql:
     values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
-    return Sql(update(customers).where(_BY_ID).values(values).returning(*_COLUMNS))
+    return Sql(update(customers).where(_UPDATE_TARGET).values(values).returning(*_COLUMNS))
 
 
 class EmailTaken(Exception):
@@ -106,7 +112,7 @@ class CustomerRepository:
     async def update(self, customer_id: str, values: dict[str, Any]) -> Record:
         columns = tuple(sorted(values))
         params = {f"v_{name}": values[name] for name in columns}
-        params.update(account_id=self.account_id, id=customer_id)
+        params.update(where_account_id=self.account_id, where_id=customer_id)
         try:
             row = await self.conn.one(_update(columns), params)
         except UniqueViolation as error:

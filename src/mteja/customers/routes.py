@@ -8,17 +8,8 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from mteja.api.deps import Ctx, IfMatch
-from mteja.api.query import (
-    CreatedGte,
-    CreatedLt,
-    Cursor,
-    Limit,
-    OrderParam,
-    bracketed,
-    reject_unknown,
-)
+from mteja.api.query import Paging, StatusFilter, bracketed, reject_unknown
 from mteja.api.responses import json_response, list_response, object_response
-from mteja.core.paging import build_window
 from mteja.core.schemas import DeletedOut, ListOf
 from mteja.customers.schemas import (
     CustomerCreate,
@@ -91,13 +82,8 @@ async def delete_customer(customer_id: str, ctx: Ctx, if_match: IfMatch = None) 
 async def list_customers(
     request: Request,
     ctx: Ctx,
-    limit: Limit = 20,
-    cursor: Cursor = None,
-    order: OrderParam = "desc",
-    status: Annotated[
-        str | None,
-        Query(max_length=64, description="Comma list of active, inactive, suspended."),
-    ] = None,
+    paging: Paging,
+    status: StatusFilter = None,
     email: Annotated[
         str | None, Query(max_length=320, description="Exact, case-insensitive.")
     ] = None,
@@ -109,19 +95,10 @@ async def list_customers(
             description="Case-insensitive substring of name, email or phone.",
         ),
     ] = None,
-    created_gte: CreatedGte = None,
-    created_lt: CreatedLt = None,
 ) -> Response:
     """List customers, newest first."""
     reject_unknown(request, _FILTERS, prefixes=("custom_data[",))
-    window = build_window(
-        ("cus",),
-        limit=limit,
-        order=order,
-        cursor=cursor,
-        created_gte=created_gte,
-        created_lt=created_lt,
-    )
+    window = paging.window("cus")
     query = parse_list_query(
         status=status, email=email, search=search, custom_data=bracketed(request, "custom_data")
     )

@@ -14,7 +14,7 @@ from mteja.core.errors import (
     ValidationFailed,
 )
 from mteja.core.ids import is_valid_id, new_id_at
-from mteja.core.paging import Page, Window, page_from_rows
+from mteja.core.paging import Page, Window, page_from_rows, parse_statuses
 from mteja.core.time import utcnow
 from mteja.core.validation import email_key, is_national, storable_text, to_e164
 from mteja.customers.repository import CustomerFilters, CustomerRepository, EmailTaken
@@ -26,6 +26,7 @@ from mteja.customers.schemas import (
     CustomerUpdate,
     customer_etag,
 )
+from mteja.customers.tables import CUSTOMER_STATUSES
 from mteja.db.engine import Database
 from mteja.db.sql import Record
 
@@ -173,11 +174,10 @@ def parse_list_query(
     """The customer filters of a list request; InvalidRequest names every bad one."""
     errors: list[FieldError] = []
     statuses: tuple[str, ...] = ()
-    if status is not None:
-        statuses = tuple(part.strip() for part in status.split(","))
-        wrong = [s for s in statuses if s not in ("active", "inactive", "suspended")]
-        if wrong:
-            errors.append(FieldError("status", "each must be one of active, inactive, suspended"))
+    try:
+        statuses = parse_statuses(status, CUSTOMER_STATUSES)
+    except ValueError as error:
+        errors.append(FieldError("status", str(error)))
     for param, value in (("email", email), ("search", search)):
         if value is not None:
             try:
