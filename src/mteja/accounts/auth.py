@@ -12,7 +12,12 @@ from __future__ import annotations
 import time
 
 from mteja.accounts.keys import key_id_of, secret_matches
-from mteja.accounts.repository import RevocationListener, UnscopedApiKeyRepository
+from mteja.accounts.repository import (
+    RevocationListener,
+    UnscopedApiKeyRepository,
+    subscribe_to_local_revocations,
+    unsubscribe_from_local_revocations,
+)
 from mteja.core.context import Principal
 from mteja.core.errors import ApiKeyMissing, AuthenticationFailed
 from mteja.db.engine import Database
@@ -32,12 +37,14 @@ class Authenticator:
 
     async def start(self) -> None:
         if self._cache_wanted:
+            subscribe_to_local_revocations(self._evict)
             self._listener = RevocationListener(
                 self.db.url, on_revoked=self._evict, on_reset=self._reset
             )
             self._listener.start()
 
     async def stop(self) -> None:
+        unsubscribe_from_local_revocations(self._evict)
         if self._listener is not None:
             await self._listener.stop()
         self._reset(False)
@@ -55,10 +62,6 @@ class Authenticator:
         if not secret_matches(secret.strip(), secret_hash):
             raise AuthenticationFailed()
         return Principal(account_id=account_id, key_id=key_id)
-
-    def forget(self, key_id: str) -> None:
-        """Evict a key revoked by this process, without waiting for the notification."""
-        self._evict(key_id)
 
     async def _lookup(self, key_id: str) -> tuple[str, str]:
         cached = self._cache.get(key_id)

@@ -94,11 +94,32 @@ class UnscopedApiKeyRepository:
         return await self.conn.all(_KEYS_OF_ACCOUNT, {"account_id": account_id})
 
     async def revoke(self, key_id: str, *, now: datetime) -> bool:
-        revoked = await self.conn.execute(_REVOKE_KEY, {"where_id": key_id, "v_revoked_at": now}) > 0
+        revoked = (
+            await self.conn.execute(_REVOKE_KEY, {"where_id": key_id, "v_revoked_at": now}) > 0
+        )
         if revoked and self.conn.is_postgres:
             # Delivered to every listening server when this transaction commits.
             await self.conn.one(_NOTIFY, {"channel": REVOCATION_CHANNEL, "payload": key_id})
         return revoked
+
+
+_local_subscribers: list[Callable[[str], None]] = []
+
+
+def subscribe_to_local_revocations(callback: Callable[[str], None]) -> None:
+    _local_subscribers.append(callback)
+
+
+def unsubscribe_from_local_revocations(callback: Callable[[str], None]) -> None:
+    if callback in _local_subscribers:
+        _local_subscribers.remove(callback)
+
+
+def announce_local_revocation(key_id: str) -> None:
+    """After a revocation committed in this process: caches here forget the key at once,
+    before any other request runs, instead of when PostgreSQL's notification arrives."""
+    for callback in list(_local_subscribers):
+        callback(key_id)
 
 
 class RevocationListener:

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mteja.accounts.keys import generate_key
-from mteja.accounts.repository import UnscopedAccountRepository, UnscopedApiKeyRepository
+from mteja.accounts.repository import (
+    UnscopedAccountRepository,
+    UnscopedApiKeyRepository,
+    announce_local_revocation,
+)
 from mteja.core.errors import NotFound
 from mteja.core.ids import is_valid_id, new_id
 from mteja.core.time import utcnow
@@ -79,6 +83,7 @@ class AccountService:
         async with self.db.write() as conn:
             if not await UnscopedApiKeyRepository(conn).revoke(key_id, now=utcnow()):
                 raise ApiKeyNotFound()
+        announce_local_revocation(key_id)
 
     @staticmethod
     async def _add_key(repo: UnscopedApiKeyRepository, account_id: str) -> CreatedKey:

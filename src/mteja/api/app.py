@@ -12,20 +12,23 @@ from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from mteja import __version__
 from mteja.accounts.auth import Authenticator
+from mteja.addresses.routes import router as addresses_router
 from mteja.api.errors import handle_http_exception, handle_mteja_error, handle_validation_error
 from mteja.api.middleware import RequestMiddleware
 from mteja.api.observability import Metrics, configure_logging
 from mteja.api.openapi import build_openapi
 from mteja.api.responses import json_response
+from mteja.businesses.routes import router as businesses_router
 from mteja.config import Settings
 from mteja.core.errors import MtejaError
 from mteja.customers.routes import router as customers_router
 from mteja.db.engine import Database
 from mteja.db.migrate import current_revision, head_revision
+from mteja.payment_methods.routes import router as payment_methods_router
 
 DESCRIPTION = """\
 The customer API of a billing platform: customers, their billing addresses, businesses
@@ -67,6 +70,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.include_router(customers_router)
+    app.include_router(addresses_router)
+    app.include_router(businesses_router)
+    app.include_router(payment_methods_router)
 
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> Response:
@@ -87,7 +93,12 @@ def create_app(settings: Settings) -> FastAPI:
             )
         return json_response({"status": "ok", "revision": revision})
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics_endpoint() -> Response:
         """Prometheus metrics of this process."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -32,8 +32,9 @@ def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(_CURSOR_VERSION + last_id.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, prefixes: tuple[str, ...]) -> str:
-    """The ULID a cursor continues after; ValueError when it is not one of ours."""
+def decode_cursor(cursor: str, prefixes: tuple[str, ...] | None) -> str:
+    """The ULID a cursor continues after; ValueError when it is not one of ours (of a list
+    of ``prefixes`` ids, or of any list when None)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
@@ -42,7 +43,7 @@ def decode_cursor(cursor: str, prefixes: tuple[str, ...]) -> str:
         raise ValueError("not a valid cursor")
     last_id = raw[len(_CURSOR_VERSION) :].decode("ascii", errors="replace")
     prefix, _, ulid = last_id.partition("_")
-    if prefix not in prefixes or not is_valid_id(last_id, prefix):
+    if (prefixes is not None and prefix not in prefixes) or not is_valid_id(last_id, prefix):
         raise ValueError("not a valid cursor")
     return ulid
 

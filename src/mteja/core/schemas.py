@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def optional() -> Any:
+    """A PATCH field: absent means unchanged. The schema shows no default."""
+    return Field(default=None, json_schema_extra=_no_default)
+
+
+def not_null(value: Any) -> Any:
+    """For fields a PATCH may leave out but not clear."""
+    if value is None:
+        raise ValueError("must not be null")
+    return value
 
 
 class InputModel(BaseModel):

@@ -7,6 +7,7 @@ into a 400 naming the field.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 import orjson
@@ -74,6 +75,10 @@ Email = Annotated[str, AfterValidator(normalize_email)]
 Country = Annotated[str, AfterValidator(normalize_country)]
 
 
+# Digits with the usual separators; whether they form a number depends on the region.
+_NATIONAL_NUMBER = re.compile(r"^[0-9][0-9 ().\-]{2,30}$")
+
+
 def clean_phone_input(value: str) -> str:
     storable_text(value)
     value = value.strip()
@@ -83,6 +88,8 @@ def clean_phone_input(value: str) -> str:
         raise ValueError("must be at most 64 characters")
     if value.startswith("+"):
         return to_e164(value, None)
+    if not _NATIONAL_NUMBER.match(value):
+        raise ValueError("not a valid phone number")
     # A national number: read later in the region of the address's country.
     return value
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from mteja.api.deps import Ctx, IfMatch
-from mteja.api.query import Paging, StatusFilter, bracketed, reject_unknown
+from mteja.api.query import Paging, StatusQuery, bracketed, reject_unknown, statuses_of
 from mteja.api.responses import json_response, list_response, object_response
 from mteja.core.schemas import DeletedOut, ListOf
 from mteja.customers.schemas import (
@@ -19,6 +19,7 @@ from mteja.customers.schemas import (
     render_customer,
 )
 from mteja.customers.service import CustomerService, parse_list_query
+from mteja.customers.tables import CUSTOMER_STATUSES
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -83,7 +84,7 @@ async def list_customers(
     request: Request,
     ctx: Ctx,
     paging: Paging,
-    status: StatusFilter = None,
+    status: Annotated[str | None, StatusQuery, statuses_of(CUSTOMER_STATUSES)] = None,
     email: Annotated[
         str | None, Query(max_length=320, description="Exact, case-insensitive.")
     ] = None,

@@ -4,63 +4,38 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from mteja.core.schemas import InputModel, OutputModel
+from mteja.addresses.schemas import AddressFieldsOut, AddressIn, AddressPatch
+from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.time import format_timestamp
-from mteja.core.validation import Country, CustomData, Email, Name, PhoneInput, Text256
+from mteja.core.validation import CustomData, Email, Name, PhoneInput, is_national, to_e164
 from mteja.db.sql import Record
 
 CustomerStatus = Literal["active", "inactive", "suspended"]
-ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
-
-
-def _no_default(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)
-
-
-def _optional() -> Any:
-    """A PATCH field: absent means unchanged. The schema shows no default."""
-    return Field(default=None, json_schema_extra=_no_default)
-
-
-class AddressIn(InputModel):
-    line1: Text256 | None = None
-    line2: Text256 | None = None
-    city: Text256 | None = None
-    state: Text256 | None = None
-    postal_code: Text256 | None = None
-    country: Country = Field(description="ISO 3166-1 alpha-2, any case.", examples=["TZ"])
-
-
-class AddressPatch(InputModel):
-    """Changes to the default address; ``country`` is needed only when there is none yet."""
-
-    line1: Text256 | None = _optional()
-    line2: Text256 | None = _optional()
-    city: Text256 | None = _optional()
-    state: Text256 | None = _optional()
-    postal_code: Text256 | None = _optional()
-    country: Country = _optional()
-
-    @field_validator("country", mode="before")
-    @classmethod
-    def _country_not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("must not be null")
-        return value
 
 
 class CustomerCreate(InputModel):
     name: Name = Field(examples=["Asha Mwinyi"])
     email: Email = Field(examples=["asha@example.co.tz"])
-    phone: PhoneInput | None = Field(default=None, examples=["+255 788 323 255"])
+    # Before phone: a national phone number is read in the region of address.country.
     address: AddressIn | None = None
+    phone: PhoneInput | None = Field(default=None, examples=["+255 788 323 255"])
     status: CustomerStatus = "active"
     custom_data: CustomData | None = Field(default=None, examples=[{"crm_id": "A-1029"}])
     # Listed only to answer with a clear message: a new customer has no payment methods.
     payment_method: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+    @field_validator("phone")
+    @classmethod
+    def _national_number_in_address_region(
+        cls, value: str | None, info: ValidationInfo
+    ) -> str | None:
+        if value is None or not is_national(value) or "address" not in info.data:
+            return value  # E.164 already; or the address is invalid and reported itself
+        address = info.data["address"]
+        return to_e164(value, address.country if address is not None else None)
 
     @field_validator("payment_method", mode="before")
     @classmethod
@@ -72,13 +47,23 @@ class CustomerCreate(InputModel):
 
 
 class CustomerUpdate(InputModel):
-    name: Name = _optional()
-    email: Email = _optional()
-    phone: PhoneInput | None = _optional()
-    address: AddressPatch | None = _optional()
-    payment_method: str | None = _optional()
-    status: CustomerStatus = _optional()
-    custom_data: CustomData | None = _optional()
+    name: Name = optional()
+    email: Email = optional()
+    address: AddressPatch | None = optional()
+    phone: PhoneInput | None = optional()
+    payment_method: str | None = optional()
+    status: CustomerStatus = optional()
+    custom_data: CustomData | None = optional()
+
+    @field_validator("phone")
+    @classmethod
+    def _national_number_in_sent_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        address = info.data.get("address")
+        if value is None or not is_national(value) or address is None:
+            return value  # without a country here, the stored address decides
+        if "country" not in address.model_fields_set:
+            return value
+        return to_e164(value, address.country)
 
     @field_validator("name", "email", "status", mode="before")
     @classmethod
@@ -88,21 +73,12 @@ class CustomerUpdate(InputModel):
         return value
 
 
-class AddressOut(OutputModel):
-    line1: str | None
-    line2: str | None
-    city: str | None
-    state: str | None
-    postal_code: str | None
-    country: str
-
-
 class CustomerOut(OutputModel):
     id: str = Field(examples=["cus_01h3vjs3b16yc3f9q8q9pfrb78"])
     name: str
     email: str
     phone: str | None = Field(examples=["+255788323255"])
-    address: AddressOut | None
+    address: AddressFieldsOut | None
     payment_method: str | None
     created_at: AwareDatetime = Field(examples=["2024-08-26T12:15:00.000Z"])
     updated_at: AwareDatetime = Field(examples=["2024-08-26T12:15:00.000Z"])

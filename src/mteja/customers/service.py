@@ -5,49 +5,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mteja.addresses.schemas import ADDRESS_FIELDS, AddressIn, AddressPatch
+from mteja.addresses.service import AddressRules
 from mteja.core.errors import (
-    Conflict,
     FieldError,
     InvalidRequest,
-    NotFound,
     PreconditionFailed,
     ValidationFailed,
 )
+from mteja.core.etags import matches_etag
 from mteja.core.ids import is_valid_id, new_id_at
 from mteja.core.paging import Page, Window, page_from_rows, parse_statuses
 from mteja.core.time import utcnow
 from mteja.core.validation import email_key, is_national, storable_text, to_e164
+from mteja.core.values import same_value
+from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound
+from mteja.customers.records import CustomerRecords
 from mteja.customers.repository import CustomerFilters, CustomerRepository, EmailTaken
-from mteja.customers.schemas import (
-    ADDRESS_FIELDS,
-    AddressIn,
-    AddressPatch,
-    CustomerCreate,
-    CustomerUpdate,
-    customer_etag,
-)
+from mteja.customers.schemas import CustomerCreate, CustomerUpdate, customer_etag
 from mteja.customers.tables import CUSTOMER_STATUSES
 from mteja.db.engine import Database
 from mteja.db.sql import Record
+from mteja.payment_methods.service import PaymentMethodRules
 
 CUSTOMER_DATA_FILTER_MAX_KEY = 40
-
-
-class CustomerNotFound(NotFound):
-    def __init__(self, customer_id: str) -> None:
-        super().__init__(f"No such customer: '{customer_id}'.")
-
-
-class CustomerAlreadyExists(Conflict):
-    code = "customer_already_exists"
-
-    def __init__(self, existing_id: str | None) -> None:
-        message = (
-            f"A customer with this email already exists: {existing_id}."
-            if existing_id
-            else "A customer with this email already exists."
-        )
-        super().__init__(message, param="email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +42,6 @@ class CustomerListQuery:
 def search_text(name: str, email: str, phone: str | None) -> str:
     # \x1f keeps a search term from matching across two fields.
     return f"{name}\x1f{email}\x1f{phone or ''}".lower()
-
-
-def matches_etag(if_match: str | None, etag: str) -> bool:
-    if if_match is None:
-        return True
-    candidates = [part.strip() for part in if_match.split(",")]
-    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
 
 
 class CustomerService:
@@ -100,6 +74,8 @@ class CustomerService:
             row = await repo.insert(values)
             if row is None:
                 raise CustomerAlreadyExists(await repo.id_by_email_key(key))
+            if address is not None:
+                await AddressRules(conn, self.account_id).create(customer_id, address, default=True)
         return row
 
     async def get(self, customer_id: str) -> Record:
@@ -114,26 +90,26 @@ class CustomerService:
     async def update(
         self, customer_id: str, body: CustomerUpdate, *, if_match: str | None
     ) -> Record:
-        if not is_valid_id(customer_id, "cus"):
-            raise CustomerNotFound(customer_id)
         async with self.db.write() as conn:
             repo = CustomerRepository(conn, self.account_id)
-            row = await repo.get(customer_id, for_update=True)
-            if row is None:
-                raise CustomerNotFound(customer_id)
+            row = await CustomerRecords(conn, self.account_id).lock(customer_id)
             if not matches_etag(if_match, customer_etag(row)):
                 raise PreconditionFailed()
-            changes = _changes(row, body)
+            address = row["address"]
+            if "address" in body.model_fields_set:
+                address = await _apply_address(
+                    AddressRules(conn, self.account_id), customer_id, body.address
+                )
+            changes = _changes(row, body, address)
             if not changes:
                 return row
             if "email_key" in changes:
                 existing = await repo.id_by_email_key(changes["email_key"])
                 if existing is not None and existing != customer_id:
                     raise CustomerAlreadyExists(existing)
-            if "payment_method_id" in changes and changes["payment_method_id"] is not None:
-                raise InvalidRequest.for_field(
-                    "payment_method",
-                    "no active payment method with this id belongs to this customer",
+            if changes.get("payment_method_id") is not None:
+                await PaymentMethodRules(conn, self.account_id).require_active(
+                    customer_id, changes["payment_method_id"]
                 )
             changes["version"] = row["version"] + 1
             changes["updated_at"] = utcnow()
@@ -208,16 +184,14 @@ def _address_from(address: AddressIn) -> dict[str, Any]:
     return {name: getattr(address, name) for name in ADDRESS_FIELDS}
 
 
-def _merged_address(current: dict[str, Any] | None, patch: AddressPatch) -> dict[str, Any]:
-    sent = patch.model_fields_set
-    if current is None and "country" not in sent:
-        raise InvalidRequest.for_field(
-            "address.country", "required when the customer has no address yet"
-        )
-    merged = dict(current) if current else dict.fromkeys(ADDRESS_FIELDS)
-    for name in sent:
-        merged[name] = getattr(patch, name)
-    return merged
+async def _apply_address(
+    rules: AddressRules, customer_id: str, patch: AddressPatch | None
+) -> dict[str, Any] | None:
+    """The customer's new ``address``, after the same rules the address routes apply."""
+    if patch is None:
+        await rules.unset_default(customer_id)
+        return None
+    return await rules.patch_default(customer_id, patch)
 
 
 def _resolve_phone(phone: str | None, address: dict[str, Any] | None) -> str | None:
@@ -230,15 +204,12 @@ def _resolve_phone(phone: str | None, address: dict[str, Any] | None) -> str | N
         raise InvalidRequest.for_field("phone", str(error)) from None
 
 
-def _changes(row: Record, body: CustomerUpdate) -> dict[str, Any]:
+def _changes(row: Record, body: CustomerUpdate, address: dict[str, Any] | None) -> dict[str, Any]:
     """Column values that differ from the stored row; empty when the PATCH changes nothing."""
     sent = body.model_fields_set
     changes: dict[str, Any] = {}
-    address = row["address"]
-    if "address" in sent:
-        address = None if body.address is None else _merged_address(row["address"], body.address)
-        if address != row["address"]:
-            changes["address"] = address
+    if address != row["address"]:
+        changes["address"] = address
     if "phone" in sent:
         phone = _resolve_phone(body.phone, address)
         if phone != row["phone"]:
@@ -250,7 +221,7 @@ def _changes(row: Record, body: CustomerUpdate) -> dict[str, Any]:
         changes["email_key"] = email_key(body.email)
     if "status" in sent and body.status != row["status"]:
         changes["status"] = body.status
-    if "custom_data" in sent and body.custom_data != row["custom_data"]:
+    if "custom_data" in sent and not same_value(row["custom_data"], body.custom_data):
         changes["custom_data"] = body.custom_data
     if "payment_method" in sent and body.payment_method != row["payment_method_id"]:
         changes["payment_method_id"] = body.payment_method

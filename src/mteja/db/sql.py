@@ -41,13 +41,34 @@ class Sql:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._postgres: tuple[str, tuple[str, ...]] | None = None
+        self._postgres: _Compiled | None = None
 
-    def postgres(self) -> tuple[str, tuple[str, ...]]:
+    def postgres(self) -> _Compiled:
         if self._postgres is None:
             compiled = self.statement.compile(dialect=_POSTGRES)  # type: ignore[attr-defined]
-            self._postgres = (str(compiled), tuple(compiled.positiontup or ()))
+            # Literals in the statement (``version + 1``) are bind parameters with a value.
+            fixed = {
+                name: bind.value
+                for name, bind in compiled.binds.items()
+                if bind.value is not None and not bind.required
+            }
+            self._postgres = _Compiled(str(compiled), tuple(compiled.positiontup or ()), fixed)
         return self._postgres
+
+
+class _Compiled:
+    __slots__ = ("fixed", "names", "text")
+
+    def __init__(self, text: str, names: tuple[str, ...], fixed: dict[str, Any]) -> None:
+        self.text = text
+        self.names = names
+        self.fixed = fixed
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        if not self.fixed:
+            return [params[name] for name in self.names]
+        fixed = self.fixed
+        return [params[name] if name in params else fixed[name] for name in self.names]
 
 
 class Conn:
@@ -81,22 +102,22 @@ class AsyncpgConn(Conn):
         self.raw = connection
 
     async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
-        text, names = sql.postgres()
+        compiled = sql.postgres()
         try:
-            row: Record | None = await self.raw.fetchrow(text, *[params[n] for n in names])
+            row: Record | None = await self.raw.fetchrow(compiled.text, *compiled.args(params))
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(error.constraint_name or "") from None
         return row
 
     async def all(self, sql: Sql, params: Mapping[str, Any]) -> Sequence[Record]:
-        text, names = sql.postgres()
-        rows: Sequence[Record] = await self.raw.fetch(text, *[params[n] for n in names])
+        compiled = sql.postgres()
+        rows: Sequence[Record] = await self.raw.fetch(compiled.text, *compiled.args(params))
         return rows
 
     async def execute(self, sql: Sql, params: Mapping[str, Any]) -> int:
-        text, names = sql.postgres()
+        compiled = sql.postgres()
         try:
-            status: str = await self.raw.execute(text, *[params[n] for n in names])
+            status: str = await self.raw.execute(compiled.text, *compiled.args(params))
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(error.constraint_name or "") from None
         # asyncpg answers with the command tag, e.g. "UPDATE 3".

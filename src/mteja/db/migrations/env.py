@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
+# Imported for their side effect: each registers its tables on the shared metadata.
 import mteja.accounts.tables
-import mteja.customers.tables  # noqa: F401  (registers the tables on the metadata)
+import mteja.addresses.tables
+import mteja.businesses.tables
+import mteja.customers.tables
+import mteja.payment_methods.tables  # noqa: F401
 from mteja.db.types import metadata
 
 connection = context.config.attributes.get("connection")

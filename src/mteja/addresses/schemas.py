@@ -1,0 +1,115 @@
+"""Addresses on the wire, and the address part of a customer (its default address)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from mteja.core.schemas import InputModel, OutputModel, optional
+from mteja.core.time import format_timestamp
+from mteja.core.validation import Country, CustomData, Text256
+from mteja.db.sql import Record
+
+AddressStatus = Literal["active", "archived"]
+# The parts a customer's ``address`` mirrors from its default address.
+ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
+
+
+class AddressIn(InputModel):
+    line1: Text256 | None = None
+    line2: Text256 | None = None
+    city: Text256 | None = None
+    state: Text256 | None = None
+    postal_code: Text256 | None = None
+    country: Country = Field(description="ISO 3166-1 alpha-2, any case.", examples=["TZ"])
+
+
+class AddressPatch(InputModel):
+    """Changes to an address; on a customer, ``country`` is needed only to create one."""
+
+    line1: Text256 | None = optional()
+    line2: Text256 | None = optional()
+    city: Text256 | None = optional()
+    state: Text256 | None = optional()
+    postal_code: Text256 | None = optional()
+    country: Country = optional()
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+
+class AddressCreate(AddressIn):
+    description: Text256 | None = Field(default=None, examples=["Head office"])
+    default: bool = Field(
+        default=False, description="Make it the customer's default (billing) address."
+    )
+    custom_data: CustomData | None = None
+
+
+class AddressUpdate(AddressPatch):
+    description: Text256 | None = optional()
+    default: bool = optional()
+    status: AddressStatus = optional()
+    custom_data: CustomData | None = optional()
+
+    @field_validator("default", "status", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+
+class AddressFieldsOut(OutputModel):
+    line1: str | None
+    line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str
+
+
+class AddressOut(AddressFieldsOut):
+    id: str = Field(examples=["add_01h3vjs3b16yc3f9q8q9pfrb78"])
+    customer_id: str
+    description: str | None
+    default: bool
+    status: AddressStatus
+    custom_data: dict[str, Any] | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+def mirror_of(row: Record | None) -> dict[str, Any] | None:
+    """The six fields a customer's ``address`` shows of its default address."""
+    if row is None:
+        return None
+    return {name: row[name] for name in ADDRESS_FIELDS}
+
+
+def render_address(row: Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "customer_id": row["customer_id"],
+        "description": row["description"],
+        "line1": row["line1"],
+        "line2": row["line2"],
+        "city": row["city"],
+        "state": row["state"],
+        "postal_code": row["postal_code"],
+        "country": row["country"],
+        "default": row["is_default"],
+        "status": row["status"],
+        "custom_data": row["custom_data"],
+        "created_at": format_timestamp(row["created_at"]),
+        "updated_at": format_timestamp(row["updated_at"]),
+    }
+
+
+def address_etag(row: Record) -> str:
+    return f'"{row["version"]}"'

@@ -1,0 +1,1 @@
+"""Businesses (B2B): the companies a customer buys for."""

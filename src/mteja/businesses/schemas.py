@@ -1,0 +1,94 @@
+"""Businesses on the wire."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+
+from mteja.core.schemas import InputModel, OutputModel, not_null, optional
+from mteja.core.time import format_timestamp
+from mteja.core.validation import CustomData, Email, Name, Text256, storable_text
+from mteja.db.sql import Record
+
+BusinessStatus = Literal["active", "archived"]
+TaxIdentifier = Annotated[str, StringConstraints(max_length=64)]
+MAX_CONTACTS = 100
+
+
+class Contact(InputModel):
+    name: Name = Field(examples=["Neema Mushi"])
+    email: Email = Field(examples=["neema@duka.co.tz"])
+
+
+Contacts = Annotated[list[Contact], Field(max_length=MAX_CONTACTS)]
+
+
+class BusinessCreate(InputModel):
+    name: Name = Field(examples=["Duka la Asha Ltd"])
+    company_number: Text256 | None = Field(default=None, examples=["135-246-789"])
+    tax_identifier: TaxIdentifier | None = Field(default=None, examples=["TIN 100-200-300"])
+    contacts: Contacts = Field(default_factory=list)
+    custom_data: CustomData | None = None
+
+    @field_validator("tax_identifier")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        return None if value is None else storable_text(value)
+
+
+class BusinessUpdate(InputModel):
+    name: Name = optional()
+    company_number: Text256 | None = optional()
+    tax_identifier: TaxIdentifier | None = optional()
+    contacts: Contacts = optional()
+    status: BusinessStatus = optional()
+    custom_data: CustomData | None = optional()
+
+    _not_null = field_validator("name", "contacts", "status", mode="before")(not_null)
+
+    @field_validator("tax_identifier")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        return None if value is None else storable_text(value)
+
+
+class ContactOut(OutputModel):
+    name: str
+    email: str
+
+
+class BusinessOut(OutputModel):
+    id: str = Field(examples=["biz_01h3vjs3b16yc3f9q8q9pfrb78"])
+    customer_id: str
+    name: str
+    company_number: str | None
+    tax_identifier: str | None
+    contacts: list[ContactOut]
+    status: BusinessStatus
+    custom_data: dict[str, Any] | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+def contacts_value(contacts: list[Contact]) -> list[dict[str, str]]:
+    return [{"name": contact.name, "email": contact.email} for contact in contacts]
+
+
+def render_business(row: Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "customer_id": row["customer_id"],
+        "name": row["name"],
+        "company_number": row["company_number"],
+        "tax_identifier": row["tax_identifier"],
+        "contacts": row["contacts"],
+        "status": row["status"],
+        "custom_data": row["custom_data"],
+        "created_at": format_timestamp(row["created_at"]),
+        "updated_at": format_timestamp(row["updated_at"]),
+    }
+
+
+def business_etag(row: Record) -> str:
+    return f'"{row["version"]}"'

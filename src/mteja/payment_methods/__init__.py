@@ -1,0 +1,1 @@
+"""Payment methods: mobile money, cards and bank accounts."""
