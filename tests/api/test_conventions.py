@@ -399,6 +399,20 @@ async def test_a_json_body_that_is_not_an_object_is_400(
     assert await customer_ids(client) == []
 
 
+async def test_an_empty_json_body_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(CUSTOMERS, content=b"", headers=JSON)
+    assert_error(response, 400, ("parameter_invalid", "parameter_missing"))
+    bare = await client.post(CUSTOMERS)
+    assert_error(bare, 400, ("parameter_invalid", "parameter_missing"))
+
+
+async def test_a_body_without_a_content_type_is_415(client: httpx.AsyncClient) -> None:
+    # Read as "a body with another Content-Type": none is not JSON either.
+    response = await client.post(CUSTOMERS, content=json.dumps(customer_body()).encode())
+    assert_error(response, 415, "unsupported_media_type")
+    assert await customer_ids(client) == []
+
+
 async def test_patch_with_a_json_array_body_is_400(client: httpx.AsyncClient) -> None:
     customer = await create_customer(client)
     url = f"{CUSTOMERS}/{customer['id']}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,23 +34,38 @@ def with_check_digit(payload: str) -> str:
 
 def reference_contains_pan(text: str) -> bool:
     """Split the text into maximal runs by hand, then apply the rule to each run."""
-    runs: list[str] = []
+    runs: list[tuple[str, bool]] = []  # (digits, written right after a "+")
     current = ""
+    after_plus = False
     index = 0
     while index < len(text):
         char = text[index]
         if char.isdecimal():
+            if not current:
+                after_plus = index > 0 and text[index - 1] == "+"
             current += char
         elif char in " -" and current and index + 1 < len(text) and text[index + 1].isdecimal():
             pass  # a single separator between two digits continues the run
         else:
             if current:
-                runs.append(current)
+                runs.append((current, after_plus))
             current = ""
         index += 1
     if current:
-        runs.append(current)
-    return any(13 <= len(run) <= 19 and luhn_valid(run) for run in runs)
+        runs.append((current, after_plus))
+    return any(
+        13 <= len(run) <= 19 and luhn_valid(run) and not (plus and is_phone_number(run))
+        for run, plus in runs
+    )
+
+
+def is_phone_number(digits: str) -> bool:
+    if not digits.isascii():
+        return False
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse("+" + digits)))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 VISA_16 = "4242424242424242"
@@ -219,3 +235,20 @@ def test_agrees_with_the_reference_around_valid_cards(
     text = before + grouped + after
     assert contains_pan(text) == reference_contains_pan(text)
     assert contains_pan("a" + grouped + "b")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+2348031234561", "phone: +2348031234561", "+234 803 123 4561"],
+)
+def test_a_valid_phone_number_that_passes_luhn_is_not_a_card(text: str) -> None:
+    assert contains_pan(text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+4242424242424242", "+4242 4242 4242 4242", "2348031234561"],
+)
+def test_a_plus_does_not_hide_a_card_number_that_is_no_phone_number(text: str) -> None:
+    # 16 digits are no E.164 number; without its "+", a Luhn-valid run is a card.
+    assert contains_pan(text) is True

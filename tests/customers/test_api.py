@@ -322,6 +322,17 @@ async def test_custom_data_outside_the_limits_is_400(
     assert await list_ids(client) == []
 
 
+async def test_custom_data_may_nest_deeply_within_the_size_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    # API.md: "any JSON object"; the only limits are keys and size. 40 levels is ~200 bytes.
+    nested: Any = "leaf"
+    for _ in range(40):
+        nested = {"n": nested}
+    customer = await create_customer(client, custom_data=nested)
+    assert customer["custom_data"] == nested
+
+
 def _custom_data_of_size(size: int) -> dict[str, str]:
     """An object whose compact UTF-8 JSON serialisation is exactly ``size`` bytes."""
     overhead = len(json.dumps({"k": ""}, separators=(",", ":")))
@@ -750,6 +761,30 @@ async def test_patch_with_non_matching_if_match_is_412(
     created = await create_customer(client)
     response = await client.patch(
         url(created["id"]), json={"name": "X"}, headers={"If-Match": if_match}
+    )
+    assert_error(response, 412, "precondition_failed")
+    assert (await get(client, created["id"])).json() == created
+
+
+async def test_if_match_accepts_a_list_containing_the_etag_and_the_star(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await create_customer(client)
+    etag = (await get(client, created["id"])).headers["ETag"]
+    listed = await client.patch(
+        url(created["id"]), json={"name": "One"}, headers={"If-Match": f'"other", {etag}'}
+    )
+    assert listed.status_code == 200, listed.text
+    star = await client.patch(url(created["id"]), json={"name": "Two"}, headers={"If-Match": "*"})
+    assert star.status_code == 200, star.text
+
+
+async def test_if_match_with_a_weak_etag_is_412(client: httpx.AsyncClient) -> None:
+    # RFC 9110 §13.1.1: If-Match uses the strong comparison; a weak tag never matches.
+    created = await create_customer(client)
+    etag = (await get(client, created["id"])).headers["ETag"]
+    response = await client.patch(
+        url(created["id"]), json={"name": "X"}, headers={"If-Match": f"W/{etag}"}
     )
     assert_error(response, 412, "precondition_failed")
     assert (await get(client, created["id"])).json() == created

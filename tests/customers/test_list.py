@@ -99,6 +99,12 @@ async def test_limit_outside_1_to_100_is_400_naming_limit(
     assert_error(response, 400, "parameter_invalid", params={"limit"})
 
 
+@pytest.mark.parametrize("order", ["newest", "ascending", "1", ""])
+async def test_unknown_order_is_400_naming_order(client: httpx.AsyncClient, order: str) -> None:
+    response = await client.get(CUSTOMERS, params={"order": order})
+    assert_error(response, 400, "parameter_invalid", params={"order"})
+
+
 @pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize("limit", [1, 3, 7, 8])
 async def test_cursor_paging_walks_every_customer_exactly_once(
@@ -268,6 +274,20 @@ async def test_created_at_bounds_accept_any_rfc3339_offset(client: httpx.AsyncCl
     assert not east.endswith("Z")
     assert await ids(client, **{"created_at[gte]": east}) == [customer["id"]]
     assert await ids(client, **{"created_at[lt]": east}) == []
+
+
+async def test_created_at_bounds_finer_than_a_millisecond_are_exact(
+    client: httpx.AsyncClient,
+) -> None:
+    customer = await create_customer(client)
+    at = customer["created_at"]  # 2024-08-26T12:15:00.123Z
+    just_after = at[:-1] + "1Z"  # 12:15:00.1231Z: after the customer was created
+    instant = datetime.fromisoformat(at.replace("Z", "+00:00")) - timedelta(microseconds=100)
+    just_before = instant.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    assert await ids(client, **{"created_at[gte]": just_after}) == []
+    assert await ids(client, **{"created_at[lt]": just_after}) == [customer["id"]]
+    assert await ids(client, **{"created_at[gte]": just_before}) == [customer["id"]]
+    assert await ids(client, **{"created_at[lt]": just_before}) == []
 
 
 async def test_created_at_bounds_far_in_the_past_and_future(client: httpx.AsyncClient) -> None:

@@ -22,7 +22,7 @@ def sort_key(customer: dict[str, Any]) -> tuple[str, str]:
 
 
 @settings(
-    max_examples=20,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -83,7 +83,7 @@ async def test_pages_never_skip_or_repeat_a_surviving_row_while_rows_come_and_go
 
 
 @settings(
-    max_examples=15,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -6,6 +6,8 @@ Luhn check. "Maximal" means the run cannot be extended on either side by a digit
 single separator and a digit, and a run of more than 19 digits is not a card: nothing is
 looked for inside it. So a phone number (``+255788323255``: 12 digits), a date or an id
 never matches, while a card number inside text (``"card 4242424242424242 please"``) does.
+A valid international phone number written with its ``+`` is a phone number, even when its
+13–15 digits happen to pass the Luhn check.
 
 "Digit" is any Unicode decimal digit, so fullwidth or Arabic-Indic digits do not slip past.
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 import math
 import re
 from typing import Final
+
+import phonenumbers
 
 # The lookbehinds and the lookahead make the match maximal: it may neither start right after
 # a digit (or a digit and a separator) nor stop right before one. Without them the engine
@@ -51,9 +55,23 @@ def _text_has_pan(text: str) -> bool:
     if len(text) < _MIN_DIGITS or _PREFILTER.search(text) is None:
         return False
     for match in _CANDIDATE.finditer(text):
-        if _luhn_valid(match.group().translate(_SEPARATORS)):
+        digits = match.group().translate(_SEPARATORS)
+        if _luhn_valid(digits) and not _is_phone_number(text, match.start(), digits):
             return True
     return False
+
+
+def _is_phone_number(text: str, start: int, digits: str) -> bool:
+    """A valid international phone number written with its ``+`` is not a card number:
+    about one 13-digit mobile number in ten passes the Luhn check (``+2348031234561``).
+    No card number is a valid E.164 number (at most 15 digits, and country rules)."""
+    if start == 0 or text[start - 1] != "+" or not digits.isascii():
+        return False
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(number))
 
 
 def _int_has_pan(number: int) -> bool:
