@@ -1,24 +1,25 @@
-"""The ``mteja`` command as an operator runs it (API.md §9): a real process, its own SQLite
-file. Each command is run once per module; the tests read what it printed and what it did.
+"""The ``mteja`` command as an operator runs it (API.md §9): a real process on an SQLite file
+of its own.
+
+Each command costs a Python start-up, so the happy path is one story in one test: under
+``pytest -n 2`` module fixtures would run once per worker and repeat every command.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from mteja.api.app import create_app
 from mteja.config import Settings
+from mteja.db import migrate
 from tests.conftest import make_client
 
 ACCOUNT_ID = re.compile(r"^acct_[0-9a-hjkmnp-tv-z]{26}$")
@@ -27,80 +28,39 @@ KEY_ID = re.compile(r"^key_[0-9a-hjkmnp-tv-z]{26}$")
 KEY_ALPHABET = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-@dataclass(frozen=True)
 class Cli:
-    database: Path
-    url: str
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.url = f"sqlite+aiosqlite:///{database}"
+        command = shutil.which("mteja", path=str(Path(sys.executable).parent))
+        assert command is not None, "the mteja console script is installed with the package"
+        self.command = command
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [_command(), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+    async def run(self, *args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            self.command,
+            *args,
+            env={**os.environ, "MTEJA_DATABASE_URL": self.url, "NO_COLOR": "1"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+        assert process.returncode is not None
+        return process.returncode, stdout.decode(), stderr.decode()
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [_command(), *args],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    async def ok(self, *args: str) -> str:
+        code, stdout, stderr = await self.run(*args)
+        assert code == 0, f"mteja {' '.join(args)} exited {code}: {stderr}"
+        return stdout
 
-    @property
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "MTEJA_DATABASE_URL": self.url, "NO_COLOR": "1"}
-
-
-def _command() -> str:
-    command = shutil.which("mteja", path=str(Path(sys.executable).parent))
-    assert command is not None, "the mteja console script is installed with the package"
-    return command
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.database) as db:
+            return list(db.execute(sql))
 
 
-def _ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    database = tmp_path_factory.mktemp("cli") / "mteja.db"
-    return Cli(database=database, url=f"sqlite+aiosqlite:///{database}")
-
-
-@pytest.fixture(scope="module")
-def upgraded(cli: Cli) -> subprocess.CompletedProcess[str]:
-    return cli.run("db", "upgrade")
-
-
-@pytest.fixture(scope="module")
-def first(cli: Cli, upgraded: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    _ok(upgraded)
-    return dict(json.loads(_ok(cli.run("accounts", "create", "Duka la Mama Asha", "--json"))))
-
-
-@pytest.fixture(scope="module")
-def second(cli: Cli, first: dict[str, Any]) -> dict[str, Any]:
-    return dict(json.loads(_ok(cli.run("keys", "create", first["account_id"], "--json"))))
-
-
-@pytest.fixture(scope="module")
-def listed(cli: Cli, first: dict[str, Any], second: dict[str, Any]) -> str:
-    """``keys list --json`` while the account has two active keys."""
-    return _ok(cli.run("keys", "list", first["account_id"], "--json"))
-
-
-@pytest.fixture(scope="module")
-def revoked_key_id(cli: Cli, listed: str) -> str:
-    """Revokes the newest key (the one ``keys create`` made): ids are time-ordered ULIDs."""
-    newest = max(entry["id"] for entry in json.loads(listed))
-    _ok(cli.run("keys", "revoke", newest))
-    return newest
+def _bytes_of_files_in(directory: Path) -> bytes:
+    """The database file and its WAL, as they lie on disk."""
+    return b"".join(path.read_bytes() for path in directory.iterdir() if path.is_file())
 
 
 async def _status_with_key(url: str, api_key: str) -> int:
@@ -109,46 +69,53 @@ async def _status_with_key(url: str, api_key: str) -> int:
         return (await http.get("/api/v1/customers")).status_code
 
 
-def test_db_upgrade_creates_the_schema(
-    cli: Cli, upgraded: subprocess.CompletedProcess[str]
-) -> None:
-    _ok(upgraded)
-    with sqlite3.connect(cli.database) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        revision = db.execute("SELECT version_num FROM alembic_version").fetchone()
+def _assert_at_least_192_random_bits(keys: list[str]) -> None:
+    for key in keys:
+        assert KEY_ALPHABET.match(key), key
+    # What keys share (a fixed prefix, a timestamp) is not secret; the rest carries at most
+    # 6 bits per character of a 64-character alphabet. 8 characters of slack for anything
+    # time-derived that the keys happen not to share.
+    shared = next(
+        (i for i, chars in enumerate(zip(*keys, strict=False)) if len(set(chars)) > 1),
+        min(map(len, keys)),
+    )
+    for key in keys:
+        assert (len(key) - shared - 8) * 6 >= 192, (key, shared)
+    assert len(set(keys)) == len(keys)
+
+
+async def test_operator_upgrades_creates_lists_and_revokes_keys(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "mteja.db")
+
+    # db upgrade builds the schema.
+    await cli.ok("db", "upgrade")
+    tables = {row[0] for row in cli.rows("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"accounts", "api_keys", "customers", "alembic_version"} <= tables
-    assert revision is not None
+    assert cli.rows("SELECT version_num FROM alembic_version")
 
-
-async def test_accounts_create_json_prints_exactly_the_account_id_and_a_working_key(
-    cli: Cli, first: dict[str, Any]
-) -> None:
-    assert set(first) == {"account_id", "api_key"}
+    # accounts create --json prints exactly the account id and a key, which works.
+    first = json.loads(await cli.ok("accounts", "create", "Duka la Mama Asha", "--json"))
+    assert set(first) == {"account_id", "api_key"}, first
     assert ACCOUNT_ID.match(first["account_id"]), first["account_id"]
-    assert isinstance(first["api_key"], str)
     assert await _status_with_key(cli.url, first["api_key"]) == 200
 
-
-async def test_keys_create_json_prints_a_new_working_key_for_the_account(
-    cli: Cli, first: dict[str, Any], second: dict[str, Any]
-) -> None:
-    assert set(second) == {"account_id", "api_key"}
+    # keys create --json: another working key for the same account.
+    second = json.loads(await cli.ok("keys", "create", first["account_id"], "--json"))
+    assert set(second) == {"account_id", "api_key"}, second
     assert second["account_id"] == first["account_id"]
     assert second["api_key"] != first["api_key"]
     assert await _status_with_key(cli.url, second["api_key"]) == 200
+    secrets = [first["api_key"], second["api_key"]]
+    _assert_at_least_192_random_bits(secrets)
 
-
-def test_keys_list_json_shows_every_key_but_never_a_secret(
-    listed: str, first: dict[str, Any], second: dict[str, Any]
-) -> None:
+    # keys list --json: both keys, never a secret.
+    listed = await cli.ok("keys", "list", first["account_id"], "--json")
     entries = json.loads(listed)
     assert isinstance(entries, list)
-    assert len(entries) == 2
-    assert len({entry["id"] for entry in entries}) == 2
-    for entry in entries:
-        assert KEY_ID.match(entry["id"]), entry
     ids = [entry["id"] for entry in entries]
-    for secret in (first["api_key"], second["api_key"]):
+    assert len(ids) == len(set(ids)) == 2
+    assert all(KEY_ID.match(key_id) for key_id in ids), ids
+    for secret in secrets:
         # A key id may be part of its secret, and ids are listed on purpose; beyond that at
         # most a short hint of a secret may show, never enough to use or guess it.
         for start in range(len(secret) - 8):
@@ -156,69 +123,42 @@ def test_keys_list_json_shows_every_key_but_never_a_secret(
             if window in listed:
                 assert any(window in key_id for key_id in ids), f"{window!r} of a secret listed"
 
-
-async def test_keys_revoke_stops_that_key_and_only_that_key(
-    cli: Cli, revoked_key_id: str, first: dict[str, Any], second: dict[str, Any]
-) -> None:
-    assert KEY_ID.match(revoked_key_id)
+    # keys revoke: the newest key (ids are time-ordered ULIDs) stops, the other goes on.
+    revoked = max(ids)
+    await cli.ok("keys", "revoke", revoked)
     assert await _status_with_key(cli.url, second["api_key"]) == 401
     assert await _status_with_key(cli.url, first["api_key"]) == 200
 
+    # The database holds hashes only: no secret, nor its random end, in any cell or file.
+    cells = [
+        str(cell)
+        for (table,) in cli.rows("SELECT name FROM sqlite_master WHERE type='table'")
+        for row in cli.rows(f'SELECT * FROM "{table}"')
+        for cell in row
+    ]
+    assert len(cli.rows("SELECT * FROM api_keys")) == 2
+    files = _bytes_of_files_in(tmp_path)
+    for secret in secrets:
+        for fragment in (secret, secret[-24:]):
+            assert not any(fragment in cell for cell in cells)
+            assert fragment.encode() not in files
 
-def test_unknown_account_or_key_exits_non_zero_without_printing_a_key(
-    cli: Cli, upgraded: subprocess.CompletedProcess[str]
+
+async def test_unknown_account_or_key_exits_non_zero_without_printing_a_key(
+    tmp_path: Path,
 ) -> None:
-    _ok(upgraded)
+    cli = Cli(tmp_path / "mteja.db")
+    await migrate.upgrade(cli.url)
     unknown_account = "acct_01h3vjs3b16yc3f9q8q9pfrb78"
     commands = [
         ("keys", "create", unknown_account, "--json"),
         ("keys", "list", unknown_account, "--json"),
         ("keys", "revoke", "key_01h3vjs3b16yc3f9q8q9pfrb78"),
     ]
-    processes = [cli.start(*command) for command in commands]  # independent: run together
-    for command, process in zip(commands, processes, strict=True):
-        stdout, stderr = process.communicate(timeout=120)
-        assert process.returncode != 0, (command, stdout)
+    results = await asyncio.gather(*(cli.run(*command) for command in commands))
+    for command, (code, stdout, stderr) in zip(commands, results, strict=True):
+        assert code != 0, (command, stdout)
         assert stderr.strip(), command
         assert "mteja_sk_" not in stdout + stderr
         assert "Traceback" not in stderr, stderr
-
-
-def test_api_keys_carry_at_least_192_random_bits(
-    first: dict[str, Any], second: dict[str, Any]
-) -> None:
-    keys = [first["api_key"], second["api_key"]]
-    for key in keys:
-        assert KEY_ALPHABET.match(key), key
-    # What two keys share (a fixed prefix, a timestamp) is not secret; the rest carries
-    # at most 6 bits per character of a 64-character alphabet.
-    shared = next(
-        (i for i, chars in enumerate(zip(*keys, strict=False)) if len(set(chars)) > 1),
-        min(map(len, keys)),
-    )
-    for key in keys:
-        # 8 characters of slack for anything time-derived the two keys happen not to share.
-        assert (len(key) - shared - 8) * 6 >= 192, (key, shared)
-    assert len(set(keys)) == len(keys)
-
-
-def test_the_database_stores_no_secret_only_hashes(
-    cli: Cli, first: dict[str, Any], second: dict[str, Any], revoked_key_id: str
-) -> None:
-    with sqlite3.connect(cli.database) as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        cells = [
-            str(cell)
-            for table in tables
-            for row in db.execute(f'SELECT * FROM "{table}"')
-            for cell in row
-        ]
-        key_rows = db.execute("SELECT * FROM api_keys").fetchall()
-    assert len(key_rows) >= 2
-    for secret in (first["api_key"], second["api_key"]):
-        tail = secret[-24:]  # the random end of the key, hint or not
-        assert not any(secret in cell or tail in cell for cell in cells)
-    raw = b"".join(path.read_bytes() for path in cli.database.parent.iterdir() if path.is_file())
-    for secret in (first["api_key"], second["api_key"]):
-        assert secret.encode() not in raw
-        assert secret[-24:].encode() not in raw
+    assert cli.rows("SELECT * FROM api_keys") == []

@@ -21,8 +21,9 @@ COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 CUSTOM_DATA_MAX_KEYS = 50
 CUSTOM_DATA_MAX_KEY_LENGTH = 40
 CUSTOM_DATA_MAX_BYTES = 8 * 1024
-# Deeper JSON than this cannot be serialised back by orjson; nobody needs more.
-CUSTOM_DATA_MAX_DEPTH = 32
+# orjson serialises at most 254 levels, and a custom_data sits up to four levels deep in
+# the documents we write (an event holds the object that holds it); 200 leaves room.
+CUSTOM_DATA_MAX_DEPTH = 200
 _JSON_SAFE_INT = 2**63
 
 
