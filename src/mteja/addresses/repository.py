@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import bindparam, select, true, update
+from sqlalchemy import bindparam, select, true
 
 from mteja.addresses.tables import addresses
 from mteja.db.children import ChildRepository, ChildStatements
@@ -15,19 +13,6 @@ _OF_CUSTOMER = (addresses.c.account_id == bindparam("account_id")) & (
     addresses.c.customer_id == bindparam("customer_id")
 )
 _DEFAULT = Sql(select(addresses).where(_OF_CUSTOMER, addresses.c.is_default == true()))
-_CLEAR_DEFAULT = Sql(
-    update(addresses)
-    .where(
-        addresses.c.account_id == bindparam("where_account_id"),
-        addresses.c.customer_id == bindparam("where_customer_id"),
-        addresses.c.is_default == true(),
-    )
-    .values(
-        is_default=False,
-        version=addresses.c.version + 1,
-        updated_at=bindparam("v_updated_at"),
-    )
-)
 
 
 class AddressRepository(ChildRepository):
@@ -36,11 +21,3 @@ class AddressRepository(ChildRepository):
     async def default_of(self, customer_id: str) -> Record | None:
         params = {"account_id": self.account_id, "customer_id": customer_id}
         return await self.conn.one(_DEFAULT, params)
-
-    async def clear_default(self, customer_id: str, *, now: datetime) -> None:
-        params = {
-            "where_account_id": self.account_id,
-            "where_customer_id": customer_id,
-            "v_updated_at": now,
-        }
-        await self.conn.execute(_CLEAR_DEFAULT, params)

@@ -16,13 +16,14 @@ from mteja.addresses.schemas import (
     AddressUpdate,
     address_etag,
     mirror_of,
+    render_address,
 )
 from mteja.core.errors import InvalidRequest, NotFound
 from mteja.core.ids import new_id_at
-from mteja.core.time import utcnow
 from mteja.customers.children import ChildService, apply_changes
 from mteja.customers.records import CustomerRecords
 from mteja.db.sql import Conn, Record
+from mteja.events.service import EventRecorder
 
 
 class AddressNotFound(NotFound):
@@ -32,6 +33,7 @@ class AddressNotFound(NotFound):
 class AddressRules:
     def __init__(self, conn: Conn, account_id: str) -> None:
         self.repo = AddressRepository(conn, account_id)
+        self.events = EventRecorder(conn, account_id)
 
     async def create(
         self,
@@ -44,7 +46,7 @@ class AddressRules:
     ) -> Record:
         address_id, created_at = new_id_at("add")
         if default:
-            await self.repo.clear_default(customer_id, now=created_at)
+            await self.unset_default(customer_id)
         values = {
             "id": address_id,
             "customer_id": customer_id,
@@ -57,7 +59,9 @@ class AddressRules:
             "created_at": created_at,
             "updated_at": created_at,
         }
-        return await self.repo.insert(values)
+        row = await self.repo.insert(values)
+        await self.events.created("address", render_address(row))
+        return row
 
     async def patch_default(self, customer_id: str, patch: AddressPatch) -> dict[str, Any]:
         """Changes the default address in place, or creates one; its new mirror."""
@@ -72,7 +76,9 @@ class AddressRules:
         return _mirror(await self._apply(current, sent))
 
     async def unset_default(self, customer_id: str) -> None:
-        await self.repo.clear_default(customer_id, now=utcnow())
+        current = await self.repo.default_of(customer_id)
+        if current is not None:
+            await self._apply(current, {"is_default": False})
 
     async def update(self, current: Record, body: AddressUpdate) -> Record:
         sent = {name: getattr(body, name) for name in body.model_fields_set}
@@ -87,12 +93,14 @@ class AddressRules:
             # Archiving the default address leaves the customer without one.
             make_default = False
         if make_default and not current["is_default"]:
-            await self.repo.clear_default(current["customer_id"], now=utcnow())
+            await self.unset_default(current["customer_id"])
         sent["is_default"] = make_default
         return await self._apply(current, sent)
 
     async def _apply(self, current: Record, sent: dict[str, Any]) -> Record:
-        return await apply_changes(self.repo, current, sent)
+        row = await apply_changes(self.repo, current, sent)
+        await self.events.updated("address", render_address(current), render_address(row))
+        return row
 
 
 def _mirror(row: Record) -> dict[str, Any]:

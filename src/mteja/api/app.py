@@ -28,6 +28,7 @@ from mteja.core.errors import MtejaError
 from mteja.customers.routes import router as customers_router
 from mteja.db.engine import Database
 from mteja.db.migrate import current_revision, head_revision
+from mteja.events.routes import router as events_router
 from mteja.payment_methods.routes import router as payment_methods_router
 
 DESCRIPTION = """\
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(addresses_router)
     app.include_router(businesses_router)
     app.include_router(payment_methods_router)
+    app.include_router(events_router)
 
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> Response:

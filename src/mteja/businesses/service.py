@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from mteja.businesses.repository import BusinessRepository
-from mteja.businesses.schemas import BusinessCreate, BusinessUpdate, business_etag, contacts_value
+from mteja.businesses.schemas import (
+    BusinessCreate,
+    BusinessUpdate,
+    business_etag,
+    contacts_value,
+    render_business,
+)
 from mteja.core.errors import NotFound
 from mteja.core.ids import new_id_at
 from mteja.customers.children import ChildService, apply_changes
 from mteja.customers.records import CustomerRecords
 from mteja.db.sql import Record
+from mteja.events.service import EventRecorder
 
 
 class BusinessNotFound(NotFound):
@@ -26,7 +33,7 @@ class BusinessService(ChildService):
         business_id, created_at = new_id_at("biz")
         async with self.db.write() as conn:
             await CustomerRecords(conn, self.account_id).lock(customer_id)
-            return await BusinessRepository(conn, self.account_id).insert(
+            row = await BusinessRepository(conn, self.account_id).insert(
                 {
                     "id": business_id,
                     "customer_id": customer_id,
@@ -41,6 +48,8 @@ class BusinessService(ChildService):
                     "updated_at": created_at,
                 }
             )
+            await EventRecorder(conn, self.account_id).created("business", render_business(row))
+        return row
 
     async def update(
         self, customer_id: str, business_id: str, body: BusinessUpdate, *, if_match: str | None
@@ -59,4 +68,8 @@ class BusinessService(ChildService):
                 if_match=if_match,
                 etag=business_etag,
             )
-            return await apply_changes(repo, current, sent)
+            row = await apply_changes(repo, current, sent)
+            await EventRecorder(conn, self.account_id).updated(
+                "business", render_business(current), render_business(row)
+            )
+        return row

@@ -45,3 +45,18 @@ def _encode_timestamp(milliseconds: int) -> str:
         chars.append(_ULID_CHARS[milliseconds & 31])
         milliseconds >>= 5
     return "".join(reversed(chars))
+
+
+_last_monotonic = 0
+
+
+def new_monotonic_id_at(prefix: str) -> tuple[str, datetime]:
+    """Like ``new_id_at``, but each id of this process sorts after the previous one, even
+    within a millisecond: events written by one transaction keep their order."""
+    global _last_monotonic
+    value = int(ULID())
+    if value <= _last_monotonic:
+        value = _last_monotonic + 1
+    _last_monotonic = value
+    ulid = ULID.from_int(value)
+    return f"{prefix}_{str(ulid).lower()}", ulid.datetime

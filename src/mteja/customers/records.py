@@ -13,12 +13,15 @@ from mteja.core.ids import is_valid_id
 from mteja.core.time import utcnow
 from mteja.customers.errors import CustomerNotFound
 from mteja.customers.repository import CustomerRepository
+from mteja.customers.schemas import render_customer
 from mteja.db.sql import Conn, Record
+from mteja.events.service import EventRecorder
 
 
 class CustomerRecords:
     def __init__(self, conn: Conn, account_id: str) -> None:
         self._repo = CustomerRepository(conn, account_id)
+        self._events = EventRecorder(conn, account_id)
 
     async def lock(self, customer_id: str) -> Record:
         """The customer, locked until the transaction ends; CustomerNotFound if none."""
@@ -42,4 +45,6 @@ class CustomerRecords:
         if customer[column] == value:
             return customer
         changes = {column: value, "version": customer["version"] + 1, "updated_at": utcnow()}
-        return await self._repo.update(customer["id"], changes)
+        updated = await self._repo.update(customer["id"], changes)
+        await self._events.updated("customer", render_customer(customer), render_customer(updated))
+        return updated

@@ -48,7 +48,7 @@ _GET_FOR_UPDATE = Sql(select(*_COLUMNS).where(_BY_ID).with_for_update())
 _ID_BY_EMAIL_KEY = Sql(
     select(customers.c.id).where(_IN_ACCOUNT, customers.c.email_key == bindparam("email_key"))
 )
-_DELETE = Sql(delete(customers).where(_BY_ID))
+_DELETE = Sql(delete(customers).where(_BY_ID).returning(*_COLUMNS))
 
 
 def _insert(dialect_insert: Any) -> Sql:
@@ -122,9 +122,9 @@ class CustomerRepository:
         assert row is not None, "the caller holds the row locked"
         return row
 
-    async def delete(self, customer_id: str) -> bool:
-        params = {"account_id": self.account_id, "id": customer_id}
-        return await self.conn.execute(_DELETE, params) > 0
+    async def delete(self, customer_id: str) -> Record | None:
+        """The deleted row, as it was; None when there was none."""
+        return await self.conn.one(_DELETE, {"account_id": self.account_id, "id": customer_id})
 
     async def list(self, filters: CustomerFilters, window: Window) -> Sequence[Record]:
         params: dict[str, Any] = keyset_params(window, "cus_")

@@ -22,10 +22,16 @@ from mteja.core.values import same_value
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound
 from mteja.customers.records import CustomerRecords
 from mteja.customers.repository import CustomerFilters, CustomerRepository, EmailTaken
-from mteja.customers.schemas import CustomerCreate, CustomerUpdate, customer_etag
+from mteja.customers.schemas import (
+    CustomerCreate,
+    CustomerUpdate,
+    customer_etag,
+    render_customer,
+)
 from mteja.customers.tables import CUSTOMER_STATUSES
 from mteja.db.engine import Database
 from mteja.db.sql import Record
+from mteja.events.service import EventRecorder
 from mteja.payment_methods.service import PaymentMethodRules
 
 CUSTOMER_DATA_FILTER_MAX_KEY = 40
@@ -74,6 +80,7 @@ class CustomerService:
             row = await repo.insert(values)
             if row is None:
                 raise CustomerAlreadyExists(await repo.id_by_email_key(key))
+            await EventRecorder(conn, self.account_id).created("customer", render_customer(row))
             if address is not None:
                 await AddressRules(conn, self.account_id).create(customer_id, address, default=True)
         return row
@@ -114,9 +121,13 @@ class CustomerService:
             changes["version"] = row["version"] + 1
             changes["updated_at"] = utcnow()
             try:
-                return await repo.update(customer_id, changes)
+                updated = await repo.update(customer_id, changes)
             except EmailTaken:
                 raise CustomerAlreadyExists(None) from None
+            await EventRecorder(conn, self.account_id).updated(
+                "customer", render_customer(row), render_customer(updated)
+            )
+            return updated
 
     async def delete(self, customer_id: str, *, if_match: str | None) -> None:
         if not is_valid_id(customer_id, "cus"):
@@ -129,8 +140,12 @@ class CustomerService:
                     raise CustomerNotFound(customer_id)
                 if not matches_etag(if_match, customer_etag(row)):
                     raise PreconditionFailed()
-            if not await repo.delete(customer_id):
+            deleted = await repo.delete(customer_id)
+            if deleted is None:
                 raise CustomerNotFound(customer_id)
+            # Its addresses, businesses and payment methods go with it, without events
+            # of their own: customer.deleted says it all.
+            await EventRecorder(conn, self.account_id).deleted("customer", render_customer(deleted))
 
     async def list(self, query: CustomerListQuery, window: Window) -> Page[Record]:
         filters = CustomerFilters(

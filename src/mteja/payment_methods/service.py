@@ -11,6 +11,7 @@ from mteja.core.time import utcnow
 from mteja.customers.children import ChildService, apply_changes
 from mteja.customers.records import CustomerRecords
 from mteja.db.sql import Conn, Record
+from mteja.events.service import EventRecorder
 from mteja.payment_methods.providers import (
     MobileNumberError,
     check_provider,
@@ -24,6 +25,7 @@ from mteja.payment_methods.schemas import (
     PaymentMethodUpdate,
     card_expired,
     payment_method_etag,
+    render_payment_method,
 )
 from mteja.payment_methods.tables import PAYMENT_METHOD_TYPES
 
@@ -73,6 +75,9 @@ class PaymentMethodService(ChildService):
                     "updated_at": created_at,
                 }
             )
+            await EventRecorder(conn, self.account_id).created(
+                "payment_method", render_payment_method(row)
+            )
             if body.set_default:
                 await customers.set_payment_method(customer, payment_method_id)
         return row
@@ -99,6 +104,9 @@ class PaymentMethodService(ChildService):
                 etag=payment_method_etag,
             )
             row = await apply_changes(repo, current, sent)
+            await EventRecorder(conn, self.account_id).updated(
+                "payment_method", render_payment_method(current), render_payment_method(row)
+            )
             if row["status"] == "revoked":
                 await _forget_default(customers, customer, payment_method_id)
         return row
@@ -110,7 +118,7 @@ class PaymentMethodService(ChildService):
             customers = CustomerRecords(conn, self.account_id)
             customer = await customers.lock(customer_id)
             repo = PaymentMethodRepository(conn, self.account_id)
-            await self.find(
+            current = await self.find(
                 repo,
                 customer_id,
                 payment_method_id,
@@ -119,6 +127,9 @@ class PaymentMethodService(ChildService):
                 etag=payment_method_etag,
             )
             await repo.delete(customer_id, payment_method_id)
+            await EventRecorder(conn, self.account_id).deleted(
+                "payment_method", render_payment_method(current)
+            )
             await _forget_default(customers, customer, payment_method_id)
 
 

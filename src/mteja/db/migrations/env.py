@@ -9,6 +9,7 @@ import mteja.accounts.tables
 import mteja.addresses.tables
 import mteja.businesses.tables
 import mteja.customers.tables
+import mteja.events.tables
 import mteja.payment_methods.tables  # noqa: F401
 from mteja.db.types import metadata
 

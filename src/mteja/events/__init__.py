@@ -1,0 +1,1 @@
+"""Events: every change, recorded in the transaction that makes it (a transactional outbox)."""

@@ -1,0 +1,77 @@
+"""Event queries, scoped to one account (pruning excepted, and named so)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select
+
+from mteja.core.paging import Window
+from mteja.db.keyset import (
+    KeysetShape,
+    keyset_conditions,
+    keyset_limit,
+    keyset_order,
+    keyset_params,
+    keyset_shape,
+)
+from mteja.db.sql import Conn, Record, Sql
+from mteja.events.tables import events
+
+_IN_ACCOUNT = events.c.account_id == bindparam("account_id")
+_INSERT = Sql(insert(events).values({c.name: bindparam(f"v_{c.name}") for c in events.c}))
+_GET = Sql(select(events).where(_IN_ACCOUNT, events.c.id == bindparam("id")))
+_PRUNE = Sql(delete(events).where(events.c.created_at < bindparam("before")))
+
+
+@cache
+def _list(shape: KeysetShape, types: int) -> Sql:
+    conditions = [_IN_ACCOUNT, *keyset_conditions(events.c.id, shape)]
+    if types:
+        conditions.append(events.c.type.in_([bindparam(f"type_{i}") for i in range(types)]))
+    statement = (
+        select(events)
+        .where(*conditions)
+        .order_by(keyset_order(events.c.id, shape))
+        .limit(keyset_limit())
+    )
+    return Sql(statement)
+
+
+class EventRepository:
+    def __init__(self, conn: Conn, account_id: str) -> None:
+        self.conn = conn
+        self.account_id = account_id
+
+    async def insert(self, *, event_id: str, type: str, data: Any, created_at: datetime) -> None:
+        params = {
+            "v_account_id": self.account_id,
+            "v_id": event_id,
+            "v_type": type,
+            "v_data": data,
+            "v_created_at": created_at,
+        }
+        await self.conn.execute(_INSERT, params)
+
+    async def get(self, event_id: str) -> Record | None:
+        return await self.conn.one(_GET, {"account_id": self.account_id, "id": event_id})
+
+    async def list(self, types: tuple[str, ...], window: Window) -> Sequence[Record]:
+        params = keyset_params(window, "evt_")
+        params["account_id"] = self.account_id
+        for index, kind in enumerate(types):
+            params[f"type_{index}"] = kind
+        return await self.conn.all(_list(keyset_shape(window), len(types)), params)
+
+
+class UnscopedEventPruner:
+    """Retention works across accounts: it deletes by age alone."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def delete_older_than(self, before: datetime) -> int:
+        return await self.conn.execute(_PRUNE, {"before": before})
