@@ -18,6 +18,7 @@ from mteja import __version__
 from mteja.accounts.auth import Authenticator
 from mteja.addresses.routes import router as addresses_router
 from mteja.api.errors import handle_http_exception, handle_mteja_error, handle_validation_error
+from mteja.api.idempotency import IdempotencyMiddleware
 from mteja.api.middleware import RequestMiddleware
 from mteja.api.observability import Metrics, configure_logging
 from mteja.api.openapi import build_openapi
@@ -66,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = authenticator
+    # Added first, so it runs inside RequestMiddleware: after authentication.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestMiddleware, metrics=metrics)
     app.add_exception_handler(MtejaError, handle_mteja_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

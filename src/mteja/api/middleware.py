@@ -47,6 +47,10 @@ class RequestMiddleware:
                 await error_response(rejection, request_id)(scope, receive, response.send)
             else:
                 await self.app(scope, _limited(receive), response.send)
+        except HTTPException as error:
+            # Only the body limit raises one this far out (from a middleware reading the
+            # body before FastAPI does).
+            await self._fail(scope, receive, response, _http_error(error))
         except Exception as error:
             log.error(
                 "unhandled error",
@@ -118,6 +122,10 @@ class _ResponseTracker:
             self.status = message["status"]
             message["headers"] = [*message.get("headers", ()), self._header]
         await self._send(message)
+
+
+def _http_error(error: HTTPException) -> MtejaError:
+    return PayloadTooLarge() if error.status_code == 413 else MtejaError()
 
 
 def _limited(receive: Receive) -> Receive:

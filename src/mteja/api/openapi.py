@@ -18,7 +18,16 @@ _DESCRIPTIONS = {
     "412": "`If-Match` does not match the current ETag.",
     "413": "Body larger than 1 MiB.",
     "415": "Body is not JSON.",
+    "422": "`Idempotency-Key` already used for a different request (`idempotency_key_reused`).",
     "500": "Internal error.",
+}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the POST safe to retry: the first response is kept for 24 h and "
+    "replayed, with `Idempotent-Replayed: true`, for a repeat of the same request.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 _REQUEST_ID_HEADER = {
     "Request-Id": {
@@ -68,6 +77,9 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
         codes.append("404")
     if method in ("post", "patch", "put"):
         codes += ["409", "413", "415"]
+    if method == "post":
+        codes.append("422")
+        operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
     if method in ("patch", "delete"):
         codes.append("412")
     if method == "get" and "{" in path:

@@ -7,8 +7,9 @@ PostgreSQL goes through an asyncpg pool; SQLite through SQLAlchemy's aiosqlite e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
@@ -55,7 +56,16 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Conn]:
-        """One transaction: committed when the block ends, rolled back on any exception."""
+        """One transaction: committed when the block ends, rolled back on any exception.
+
+        Inside ``shared_transaction()``, the block is a savepoint of that transaction
+        instead, and commits only with it.
+        """
+        shared = _shared.get()
+        if shared is not None and shared.db is self:
+            async with shared.savepoint() as conn:
+                yield conn
+            return
         if self._engine is not None:
             async with self._engine.begin() as conn:
                 yield SqlAlchemyConn(conn)
@@ -63,6 +73,18 @@ class Database:
         pool = self._pool or await self._open_pool()
         async with pool.acquire() as raw, raw.transaction():
             yield AsyncpgConn(raw)
+
+    @asynccontextmanager
+    async def shared_transaction(self) -> AsyncIterator[SharedTransaction]:
+        """Every ``write()`` in this task joins one transaction, which the caller commits
+        with ``commit()`` (with a last write of its own) or abandons by leaving the block."""
+        shared = SharedTransaction(self)
+        token = _shared.set(shared)
+        try:
+            yield shared
+        finally:
+            _shared.reset(token)
+            await shared.close()
 
     async def dispose(self) -> None:
         if self._engine is not None:
@@ -84,6 +106,55 @@ class Database:
                     server_settings={"jit": "off", "application_name": "mteja"},
                 )
             return self._pool
+
+
+class SharedTransaction:
+    """One transaction opened on the first write, for a request whose every effect must
+    commit together with a record of its response (idempotency keys)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._stack: AsyncExitStack | None = None
+        self._conn: Conn | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._conn is not None
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[Conn]:
+        conn = await self._connection()
+        async with conn.savepoint():
+            yield conn
+
+    async def commit(self, last_write: Callable[[Conn], Awaitable[None]]) -> None:
+        """Runs ``last_write`` in the transaction (opening it if no write did), commits."""
+        _shared.set(None)
+        conn = await self._connection()
+        await last_write(conn)
+        assert self._stack is not None
+        stack, self._stack, self._conn = self._stack, None, None
+        await stack.aclose()
+
+    async def close(self) -> None:
+        """Rolls back what was not committed."""
+        if self._stack is not None:
+            stack, self._stack, self._conn = self._stack, None, None
+            await stack.__aexit__(RuntimeError, RuntimeError("not committed"), None)
+
+    async def _connection(self) -> Conn:
+        if self._conn is None:
+            stack = AsyncExitStack()
+            token = _shared.set(None)  # the outer transaction itself is a plain write()
+            try:
+                self._conn = await stack.enter_async_context(self.db.write())
+            finally:
+                _shared.reset(token)
+            self._stack = stack
+        return self._conn
+
+
+_shared: ContextVar[SharedTransaction | None] = ContextVar("mteja_shared_tx", default=None)
 
 
 async def _init_postgres_connection(connection: asyncpg.Connection) -> None:

@@ -11,6 +11,7 @@ embedded database needs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 import asyncpg
@@ -47,11 +48,7 @@ class Sql:
         if self._postgres is None:
             compiled = self.statement.compile(dialect=_POSTGRES)  # type: ignore[attr-defined]
             # Literals in the statement (``version + 1``) are bind parameters with a value.
-            fixed = {
-                name: bind.value
-                for name, bind in compiled.binds.items()
-                if bind.value is not None and not bind.required
-            }
+            fixed = {name: bind.value for name, bind in compiled.binds.items() if not bind.required}
             self._postgres = _Compiled(str(compiled), tuple(compiled.positiontup or ()), fixed)
         return self._postgres
 
@@ -86,6 +83,10 @@ class Conn:
         """Runs a statement; the number of rows it changed."""
         raise NotImplementedError
 
+    def savepoint(self) -> AbstractAsyncContextManager[Any]:
+        """A nested transaction: rolled back alone when its block raises."""
+        raise NotImplementedError
+
     async def scalar(self, sql: Sql, params: Mapping[str, Any]) -> Any:
         row = await self.one(sql, params)
         return None if row is None else row[0]
@@ -100,6 +101,11 @@ class AsyncpgConn(Conn):
 
     def __init__(self, connection: Any) -> None:
         self.raw = connection
+
+    def savepoint(self) -> AbstractAsyncContextManager[Any]:
+        # Inside a transaction, asyncpg makes a nested transaction a savepoint.
+        transaction: AbstractAsyncContextManager[Any] = self.raw.transaction()
+        return transaction
 
     async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
         compiled = sql.postgres()
@@ -130,6 +136,9 @@ class SqlAlchemyConn(Conn):
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.raw = connection
+
+    def savepoint(self) -> AbstractAsyncContextManager[Any]:
+        return self.raw.begin_nested()
 
     async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
         result = await self._run(sql, params)

@@ -10,6 +10,7 @@ import mteja.addresses.tables
 import mteja.businesses.tables
 import mteja.customers.tables
 import mteja.events.tables
+import mteja.idempotency.tables
 import mteja.payment_methods.tables  # noqa: F401
 from mteja.db.types import metadata
 
