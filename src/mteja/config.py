@@ -25,6 +25,11 @@ class Settings(BaseSettings):
         "pushed to every server with LISTEN/NOTIFY).",
     )
 
+    event_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Events older than this are deleted."
+    )
+    prune_interval_seconds: float = Field(default=600, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

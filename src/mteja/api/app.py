@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -30,6 +33,7 @@ from mteja.customers.routes import router as customers_router
 from mteja.db.engine import Database
 from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
+from mteja.maintenance import prune_forever
 from mteja.payment_methods.routes import router as payment_methods_router
 
 DESCRIPTION = """\
@@ -49,9 +53,20 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await authenticator.start()
+        pruning = asyncio.create_task(
+            prune_forever(
+                db,
+                event_retention=timedelta(days=settings.event_retention_days),
+                every=settings.prune_interval_seconds,
+            ),
+            name="mteja-retention",
+        )
         try:
             yield
         finally:
+            pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruning
             await authenticator.stop()
             await db.dispose()
 

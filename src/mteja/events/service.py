@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mteja.core.errors import NotFound
@@ -9,7 +10,7 @@ from mteja.core.ids import is_valid_id, new_monotonic_id_at
 from mteja.core.paging import Page, Window, page_from_rows
 from mteja.db.engine import Database
 from mteja.db.sql import Conn, Record
-from mteja.events.repository import EventRepository
+from mteja.events.repository import EventRepository, UnscopedEventPruner
 from mteja.events.tables import EVENT_TYPES
 
 # Always changes with any other field; listing it would only add noise.
@@ -90,3 +91,9 @@ class EventService:
         async with self.db.read() as conn:
             rows = await EventRepository(conn, self.account_id).list(types, window)
         return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
+
+
+async def prune_events(db: Database, *, before: datetime) -> int:
+    """Retention: deletes events of every account created before ``before``."""
+    async with db.write() as conn:
+        return await UnscopedEventPruner(conn).delete_older_than(before)

@@ -15,7 +15,7 @@ from mteja.core.errors import Conflict, MtejaError
 from mteja.core.time import utcnow
 from mteja.db.engine import Database
 from mteja.db.sql import Conn
-from mteja.idempotency.repository import IdempotencyRepository
+from mteja.idempotency.repository import IdempotencyRepository, UnscopedIdempotencyExpiry
 
 RETENTION = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=1)
@@ -91,3 +91,9 @@ class IdempotencyService:
         """The request failed without an answer worth keeping: a retry may run it again."""
         async with self.db.write() as conn:
             await IdempotencyRepository(conn, self.account_id).release(key)
+
+
+async def expire_idempotency_keys(db: Database) -> int:
+    """Deletes the records of every account that are past their 24 hours."""
+    async with db.write() as conn:
+        return await UnscopedIdempotencyExpiry(conn).delete_older_than(utcnow() - RETENTION)

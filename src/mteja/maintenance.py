@@ -1,0 +1,35 @@
+"""The server's background housekeeping: event retention and idempotency-key expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from mteja.core.time import utcnow
+from mteja.db.engine import Database
+from mteja.events.service import prune_events
+from mteja.idempotency.service import expire_idempotency_keys
+
+log = structlog.get_logger("mteja.maintenance")
+
+
+async def prune_once(db: Database, *, event_retention: timedelta) -> tuple[int, int]:
+    events = await prune_events(db, before=utcnow() - event_retention)
+    keys = await expire_idempotency_keys(db)
+    return events, keys
+
+
+async def prune_forever(db: Database, *, event_retention: timedelta, every: float) -> None:
+    """A failed round (database away) is logged and tried again next time."""
+    while True:
+        try:
+            events, keys = await prune_once(db, event_retention=event_retention)
+            if events or keys:
+                log.info("pruned", events=events, idempotency_keys=keys)
+        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+            log.warning("pruning failed", error_type=type(error).__name__)
+        await asyncio.sleep(every)
