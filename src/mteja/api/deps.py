@@ -18,11 +18,16 @@ class RequestContext:
     account_id: str
 
 
-async def request_context(request: Request) -> RequestContext:
+def context_of(request: Request) -> RequestContext:
+    """For the hottest routes, which take ``request`` instead of one more dependency."""
     principal: Principal | None = request.scope.get("state", {}).get("principal")
     if principal is None:
         raise ApiKeyMissing()
     return RequestContext(db=request.app.state.db, account_id=principal.account_id)
+
+
+async def request_context(request: Request) -> RequestContext:
+    return context_of(request)
 
 
 Ctx = Annotated[RequestContext, Depends(request_context)]

@@ -17,7 +17,10 @@ def utcnow() -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # "2024-08-26T12:15:00.000+00:00": the first 23 characters, then Z.
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_rfc3339(value: str) -> datetime | None:

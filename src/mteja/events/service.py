@@ -8,6 +8,7 @@ from typing import Any
 from mteja.core.errors import NotFound
 from mteja.core.ids import is_valid_id, new_monotonic_id_at
 from mteja.core.paging import Page, Window, page_from_rows
+from mteja.core.values import same_value
 from mteja.db.engine import Database
 from mteja.db.sql import Conn, Record
 from mteja.events.repository import EventRepository, UnscopedEventPruner
@@ -39,7 +40,7 @@ class EventRecorder:
         previous = {
             name: value
             for name, value in before.items()
-            if name not in _NOT_AN_ATTRIBUTE_CHANGE and after.get(name) != value
+            if name not in _NOT_AN_ATTRIBUTE_CHANGE and not same_value(value, after.get(name))
         }
         if previous:
             await self._record(f"{resource}.updated", after, previous)
