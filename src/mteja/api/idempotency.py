@@ -17,6 +17,7 @@ from mteja.core.errors import InvalidRequest, MtejaError
 from mteja.idempotency.service import MAX_KEY_LENGTH, IdempotencyService, StoredResponse
 
 _KEPT_HEADERS = (b"content-type", b"etag")
+_ORIGINAL_REQUEST = "original-request"
 
 
 class IdempotencyMiddleware:
@@ -59,6 +60,8 @@ class IdempotencyMiddleware:
             async with db.shared_transaction() as shared:
                 await self.app(scope, _replay(body), captured.send)
                 response = captured.response()
+                # A replay gets a Request-Id of its own; this names the one that ran.
+                response.headers[_ORIGINAL_REQUEST] = scope["state"]["request_id"]
                 if response.status < 500:
                     await shared.commit(lambda conn: service.store(conn, key, response))
                     committed = True
@@ -136,6 +139,7 @@ async def _send(send: Send, response: StoredResponse, *, replayed: bool) -> None
     headers = [
         (name.encode("latin-1"), value.encode("latin-1"))
         for name, value in response.headers.items()
+        if replayed or name != _ORIGINAL_REQUEST
     ]
     headers.append((b"content-length", str(len(response.body)).encode()))
     if replayed:

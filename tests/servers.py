@@ -1,0 +1,179 @@
+"""Real ``mteja serve`` processes for tests that need more than one server on one database.
+
+``fresh_database`` gives a new, empty database (a PostgreSQL database of its own, or one
+SQLite file that the processes share in WAL mode); ``running_cluster`` creates an account
+with ``mteja accounts create --json`` (which also migrates, so the servers start on a ready
+schema and do not race each other's migrations), starts the servers on free loopback ports,
+waits for ``/readyz`` and always stops them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import _create_postgres_database, _drop_postgres_database
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT = 60.0
+SHUTDOWN_TIMEOUT = 10.0
+CLI_TIMEOUT = 120.0
+HTTP_TIMEOUT = httpx.Timeout(30.0)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    backend: str
+    api_key: str
+    base_urls: list[str]
+
+
+def mteja_command() -> list[str]:
+    """The installed ``mteja`` console script of the interpreter running the tests."""
+    script = shutil.which("mteja", path=str(Path(sys.executable).parent)) or shutil.which("mteja")
+    if script is None:
+        pytest.fail("the `mteja` command is not installed (run `uv sync`)", pytrace=False)
+    return [script]
+
+
+def server_environment(database_url: str) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("MTEJA_")}
+    env.update(MTEJA_DATABASE_URL=database_url, MTEJA_LOG_LEVEL="warning")
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def create_account(database_url: str, workdir: Path, name: str) -> str:
+    """A new account's secret API key, made by the CLI (which migrates the database first)."""
+    result = subprocess.run(
+        [*mteja_command(), "accounts", "create", name, "--json"],
+        env=server_environment(database_url),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, f"mteja accounts create failed:\n{result.stderr}"
+    return str(json.loads(result.stdout)["api_key"])
+
+
+def _log_tail(path: Path, lines: int = 40) -> str:
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    with httpx.Client(base_url=base_url, timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(
+                    f"mteja serve exited with {process.returncode}:\n{_log_tail(log)}",
+                    pytrace=False,
+                )
+            try:
+                if http.get("/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            time.sleep(0.1)
+    pytest.fail(
+        f"mteja serve at {base_url} not ready after {STARTUP_TIMEOUT:.0f} s:\n{_log_tail(log)}",
+        pytrace=False,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+
+
+@contextmanager
+def serving(database_url: str, workdir: Path, count: int) -> Iterator[list[str]]:
+    """``count`` servers on one database, started together; always stopped on exit."""
+    with ExitStack() as stack:
+        started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+        for _ in range(count):
+            port = free_port()
+            log = workdir / f"serve-{port}.log"
+            output = stack.enter_context(log.open("wb"))
+            process = subprocess.Popen(
+                [*mteja_command(), "serve", "--host", HOST, "--port", str(port)],
+                env=server_environment(database_url),
+                cwd=workdir,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+            stack.callback(_stop, process)
+            started.append((process, f"http://{HOST}:{port}", log))
+        for process, base_url, log in started:
+            _wait_until_ready(process, base_url, log)
+        yield [base_url for _, base_url, _ in started]
+
+
+@asynccontextmanager
+async def fresh_database(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> AsyncIterator[str]:
+    """A new, empty database (not migrated) of ``backend``, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp(f'{name}-sqlite') / 'mteja.db'}"
+        return
+    url = await _create_postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(url)
+
+
+@contextmanager
+def running_cluster(
+    database_url: str, workdir: Path, servers: int, account_name: str
+) -> Iterator[Cluster]:
+    """An account and ``servers`` processes serving it from ``database_url``."""
+    api_key = create_account(database_url, workdir, account_name)
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with serving(database_url, workdir, servers) as base_urls:
+        yield Cluster(backend=backend, api_key=api_key, base_urls=base_urls)
+
+
+async def cluster_clients(
+    stack: AsyncExitStack, cluster: Cluster, max_connections: int
+) -> list[httpx.AsyncClient]:
+    """One authenticated client per server, closed with ``stack``."""
+    headers = {"Authorization": f"Bearer {cluster.api_key}"}
+    return [
+        await stack.enter_async_context(
+            httpx.AsyncClient(
+                base_url=url,
+                headers=headers,
+                timeout=HTTP_TIMEOUT,
+                limits=httpx.Limits(max_connections=max_connections),
+            )
+        )
+        for url in cluster.base_urls
+    ]
