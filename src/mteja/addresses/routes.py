@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mteja.addresses.schemas import (
     AddressCreate,
+    AddressListParams,
     AddressOut,
     AddressUpdate,
     address_etag,
@@ -16,8 +15,8 @@ from mteja.addresses.schemas import (
 )
 from mteja.addresses.service import AddressService
 from mteja.addresses.tables import ADDRESS_STATUSES
-from mteja.api.deps import Ctx, IfMatch
-from mteja.api.query import Paging, StatusQuery, reject_unknown, statuses_of
+from mteja.api.deps import Ctx, IfMatch, context_of
+from mteja.api.query import parse_query, query_parameters
 from mteja.api.responses import list_response, object_response
 from mteja.core.paging import parse_statuses
 from mteja.core.schemas import ListOf
@@ -50,17 +49,16 @@ async def update_address(
     return object_response(render_address(row), etag=address_etag(row))
 
 
-@router.get("", response_model=ListOf[AddressOut])
-async def list_addresses(
-    customer_id: str,
-    request: Request,
-    ctx: Ctx,
-    paging: Paging,
-    status: Annotated[str | None, StatusQuery, statuses_of(ADDRESS_STATUSES)] = None,
-) -> Response:
+@router.get(
+    "",
+    response_model=ListOf[AddressOut],
+    openapi_extra={"parameters": query_parameters(AddressListParams)},
+)
+async def list_addresses(customer_id: str, request: Request) -> Response:
     """List a customer's addresses, newest first."""
-    reject_unknown(request, ("status",))
-    window = paging.window("add")
-    statuses = parse_statuses(status, ADDRESS_STATUSES)
-    page = await AddressService(ctx.db, ctx.account_id).list(customer_id, statuses, window)
+    query = parse_query(request, AddressListParams)
+    ctx = context_of(request)
+    page = await AddressService(ctx.db, ctx.account_id).list(
+        customer_id, parse_statuses(query.status, ADDRESS_STATUSES), query.window("add")
+    )
     return list_response(page, render_address)

@@ -53,7 +53,7 @@ async def handle_mteja_error(request: Request, error: Exception) -> Response:
 
 async def handle_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
-    field_errors = [_field_error(detail) for detail in error.errors()]
+    field_errors = [field_error(detail) for detail in error.errors()]
     return error_response(ValidationFailed(field_errors), request_id_of(request))
 
 
@@ -89,7 +89,8 @@ _MESSAGES = {
 }
 
 
-def _field_error(detail: dict[str, Any]) -> FieldError:
+def field_error(detail: dict[str, Any]) -> FieldError:
+    """One of pydantic's errors as ours: the parameter's name, a message, a code."""
     kind = detail.get("type", "")
     location = [
         str(part)

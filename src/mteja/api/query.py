@@ -1,80 +1,40 @@
-"""Query-string rules shared by every list route."""
+"""Reading a list's query string: one model, every bad parameter reported at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from functools import cache
+from typing import Any, TypeVar
 
-from fastapi import Depends, Query, Request
-from pydantic import AfterValidator
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
 
+from mteja.api.errors import field_error
 from mteja.core.errors import FieldError, ValidationFailed
-from mteja.core.paging import Order, Window, build_window, decode_cursor, parse_statuses
-from mteja.core.time import parse_rfc3339
 
-PAGING_PARAMS = frozenset({"limit", "cursor", "order", "created_at[gte]", "created_at[lt]"})
-
-# Every check is a validator of its parameter, so that FastAPI reports all bad
-# parameters of a request together, in one 400.
+Q = TypeVar("Q", bound=BaseModel)
 
 
-def _cursor(value: str | None) -> str | None:
-    if value is not None:
-        decode_cursor(value, None)
-    return value
-
-
-def _rfc3339(value: str | None) -> str | None:
-    if value is not None and parse_rfc3339(value) is None:
-        raise ValueError("not an RFC 3339 date-time (2024-08-26T12:15:00Z)")
-    return value
-
-
-def statuses_of(allowed: tuple[str, ...]) -> AfterValidator:
-    """Validates a ``status=a,b`` filter against the statuses of one resource."""
-
-    def check(value: str | None) -> str | None:
-        parse_statuses(value, allowed)
-        return value
-
-    return AfterValidator(check)
-
-
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
-Cursor = Annotated[
-    str | None,
-    Query(max_length=512, description="`next_cursor` of the previous page."),
-    AfterValidator(_cursor),
-]
-OrderParam = Annotated[Literal["asc", "desc"], Query(description="By `created_at`, ties by `id`.")]
-CreatedGte = Annotated[
-    str | None,
-    Query(alias="created_at[gte]", max_length=64, description="RFC 3339, inclusive."),
-    AfterValidator(_rfc3339),
-]
-CreatedLt = Annotated[
-    str | None,
-    Query(alias="created_at[lt]", max_length=64, description="RFC 3339, exclusive."),
-    AfterValidator(_rfc3339),
-]
-
-
-def reject_unknown(
-    request: Request, known: Iterable[str], *, prefixes: tuple[str, ...] = ()
-) -> None:
-    """A misspelt filter must not silently widen a list, nor a repeated one narrow it."""
-    allowed = PAGING_PARAMS.union(known)
+def parse_query(request: Request, model: type[Q], *, open_prefixes: tuple[str, ...] = ()) -> Q:
+    """The query string as ``model``. A parameter the model does not name (unless it starts
+    with one of ``open_prefixes``, like ``custom_data[``) or one given twice is refused, so
+    a misspelt filter never widens a list silently, nor a repeated one narrows it."""
+    names = _names(model)
     errors: list[FieldError] = []
-    seen: set[str] = set()
-    for name, _ in request.query_params.multi_items():
-        if name in seen:
+    values: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in values:
             errors.append(FieldError(name, "is given more than once; use a comma list"))
-        seen.add(name)
-        if name not in allowed and not name.startswith(prefixes or ("\x00",)):
+        elif name in names:
+            values[name] = value
+        elif not (open_prefixes and name.startswith(open_prefixes)):
             errors.append(FieldError(name, "is not a known parameter", "parameter_unknown"))
+    try:
+        parsed = model.model_validate(values)
+    except ValidationError as error:
+        errors = [field_error(dict(detail)) for detail in error.errors()] + errors
     if errors:
         raise ValidationFailed(errors)
+    return parsed
 
 
 def bracketed(request: Request, prefix: str) -> dict[str, str]:
@@ -86,34 +46,21 @@ def bracketed(request: Request, prefix: str) -> dict[str, str]:
     return pairs
 
 
-@dataclass(frozen=True, slots=True)
-class PageQuery:
-    limit: int
-    order: Order
-    cursor: str | None
-    created_gte: str | None
-    created_lt: str | None
-
-    def window(self, *prefixes: str) -> Window:
-        return build_window(
-            prefixes,
-            limit=self.limit,
-            order=self.order,
-            cursor=self.cursor,
-            created_gte=self.created_gte,
-            created_lt=self.created_lt,
-        )
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The model's fields as OpenAPI query parameters."""
+    schema = model.model_json_schema(by_alias=True)
+    parameters = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        prop.pop("title", None)
+        description = prop.pop("description", None)
+        parameter = {"name": name, "in": "query", "required": False, "schema": prop}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
 
 
-async def page_query(
-    limit: Limit = 20,
-    cursor: Cursor = None,
-    order: OrderParam = "desc",
-    created_gte: CreatedGte = None,
-    created_lt: CreatedLt = None,
-) -> PageQuery:
-    return PageQuery(limit, order, cursor, created_gte, created_lt)
-
-
-Paging = Annotated[PageQuery, Depends(page_query)]
-StatusQuery = Query(max_length=64, description="Comma list of statuses to include.")
+@cache
+def _names(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(field.alias or name for name, field in model.model_fields.items())

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from mteja.api.deps import Ctx, IfMatch
-from mteja.api.query import Paging, StatusQuery, reject_unknown, statuses_of
+from mteja.api.deps import Ctx, IfMatch, context_of
+from mteja.api.query import parse_query, query_parameters
 from mteja.api.responses import list_response, object_response
 from mteja.businesses.schemas import (
     BusinessCreate,
+    BusinessListParams,
     BusinessOut,
     BusinessUpdate,
     business_etag,
@@ -50,17 +49,16 @@ async def update_business(
     return object_response(render_business(row), etag=business_etag(row))
 
 
-@router.get("", response_model=ListOf[BusinessOut])
-async def list_businesses(
-    customer_id: str,
-    request: Request,
-    ctx: Ctx,
-    paging: Paging,
-    status: Annotated[str | None, StatusQuery, statuses_of(BUSINESS_STATUSES)] = None,
-) -> Response:
+@router.get(
+    "",
+    response_model=ListOf[BusinessOut],
+    openapi_extra={"parameters": query_parameters(BusinessListParams)},
+)
+async def list_businesses(customer_id: str, request: Request) -> Response:
     """List a customer's businesses, newest first."""
-    reject_unknown(request, ("status",))
-    window = paging.window("biz")
-    statuses = parse_statuses(status, BUSINESS_STATUSES)
-    page = await BusinessService(ctx.db, ctx.account_id).list(customer_id, statuses, window)
+    query = parse_query(request, BusinessListParams)
+    ctx = context_of(request)
+    page = await BusinessService(ctx.db, ctx.account_id).list(
+        customer_id, parse_statuses(query.status, BUSINESS_STATUSES), query.window("biz")
+    )
     return list_response(page, render_business)

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
+from mteja.businesses.tables import BUSINESS_STATUSES
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, not_null, optional
 from mteja.core.time import format_timestamp
 from mteja.core.validation import CustomData, Email, Name, Text256, storable_text
@@ -92,3 +94,9 @@ def render_business(row: Record) -> dict[str, Any]:
 
 def business_etag(row: Record) -> str:
     return f'"{row["version"]}"'
+
+
+class BusinessListParams(ListQuery):
+    status: Annotated[str | None, statuses_of(BUSINESS_STATUSES)] = Field(
+        default=None, max_length=64, description=STATUS_DESCRIPTION
+    )

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mteja.api.deps import Ctx, IfMatch, context_of
-from mteja.api.query import Paging, StatusQuery, bracketed, reject_unknown, statuses_of
+from mteja.api.query import bracketed, parse_query, query_parameters
 from mteja.api.responses import json_response, list_response, object_response
 from mteja.core.schemas import DeletedOut, ListOf
 from mteja.customers.schemas import (
     CustomerCreate,
+    CustomerListParams,
     CustomerOut,
     CustomerUpdate,
     customer_etag,
     render_customer,
 )
 from mteja.customers.service import CustomerService, parse_list_query
-from mteja.customers.tables import CUSTOMER_STATUSES
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -27,8 +25,9 @@ _FILTERS = ("status", "email", "search")
 
 
 @router.post("", status_code=201, response_model=CustomerOut)
-async def create_customer(body: CustomerCreate, ctx: Ctx) -> Response:
+async def create_customer(body: CustomerCreate, request: Request) -> Response:
     """Create a customer."""
+    ctx = context_of(request)
     row = await CustomerService(ctx.db, ctx.account_id).create(body)
     return object_response(render_customer(row), etag=customer_etag(row), status=201)
 
@@ -74,45 +73,31 @@ async def delete_customer(customer_id: str, ctx: Ctx, if_match: IfMatch = None) 
     return json_response({"id": customer_id, "deleted": True})
 
 
+_CUSTOM_DATA_FILTER = {
+    "name": "custom_data",
+    "in": "query",
+    "style": "deepObject",
+    "explode": True,
+    "required": False,
+    "description": "`custom_data[KEY]=VALUE`: exact match on a top-level string.",
+    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+}
+
+
 @router.get(
     "",
     response_model=ListOf[CustomerOut],
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "custom_data",
-                "in": "query",
-                "style": "deepObject",
-                "explode": True,
-                "required": False,
-                "description": "`custom_data[KEY]=VALUE`: exact match on a top-level string.",
-                "schema": {"type": "object", "additionalProperties": {"type": "string"}},
-            }
-        ]
-    },
+    openapi_extra={"parameters": [*query_parameters(CustomerListParams), _CUSTOM_DATA_FILTER]},
 )
-async def list_customers(
-    request: Request,
-    paging: Paging,
-    status: Annotated[str | None, StatusQuery, statuses_of(CUSTOMER_STATUSES)] = None,
-    email: Annotated[
-        str | None, Query(max_length=320, description="Exact, case-insensitive.")
-    ] = None,
-    search: Annotated[
-        str | None,
-        Query(
-            min_length=2,
-            max_length=256,
-            description="Case-insensitive substring of name, email or phone.",
-        ),
-    ] = None,
-) -> Response:
+async def list_customers(request: Request) -> Response:
     """List customers, newest first."""
-    reject_unknown(request, _FILTERS, prefixes=("custom_data[",))
-    window = paging.window("cus")
+    params = parse_query(request, CustomerListParams, open_prefixes=("custom_data[",))
     query = parse_list_query(
-        status=status, email=email, search=search, custom_data=bracketed(request, "custom_data")
+        status=params.status,
+        email=params.email,
+        search=params.search,
+        custom_data=bracketed(request, "custom_data"),
     )
     ctx = context_of(request)
-    page = await CustomerService(ctx.db, ctx.account_id).list(query, window)
+    page = await CustomerService(ctx.db, ctx.account_id).list(query, params.window("cus"))
     return list_response(page, render_customer)

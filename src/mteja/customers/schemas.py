@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from mteja.addresses.schemas import AddressFieldsOut, AddressIn, AddressPatch
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.time import format_timestamp
 from mteja.core.validation import CustomData, Email, Name, PhoneInput, is_national, to_e164
+from mteja.customers.tables import CUSTOMER_STATUSES
 from mteja.db.sql import Record
 
 CustomerStatus = Literal["active", "inactive", "suspended"]
@@ -104,3 +106,18 @@ def render_customer(row: Record) -> dict[str, Any]:
 
 def customer_etag(row: Record) -> str:
     return f'"{row["version"]}"'
+
+
+class CustomerListParams(ListQuery):
+    status: Annotated[str | None, statuses_of(CUSTOMER_STATUSES)] = Field(
+        default=None, max_length=64, description=STATUS_DESCRIPTION
+    )
+    email: str | None = Field(
+        default=None, max_length=320, description="Exact address, ignoring case."
+    )
+    search: str | None = Field(
+        default=None,
+        min_length=2,
+        max_length=256,
+        description="Case-insensitive substring of name, email or phone.",
+    )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import unquote_plus
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from mteja.api.deps import Ctx, IfMatch
-from mteja.api.query import Paging, StatusQuery, reject_unknown, statuses_of
+from mteja.api.deps import Ctx, IfMatch, context_of
+from mteja.api.query import parse_query, query_parameters
 from mteja.api.responses import json_response, list_response, object_response
 from mteja.core.errors import PanNotAllowed
 from mteja.core.paging import parse_statuses
@@ -18,6 +17,7 @@ from mteja.core.pan import contains_pan
 from mteja.core.schemas import DeletedOut, ListOf
 from mteja.payment_methods.schemas import (
     PaymentMethodCreate,
+    PaymentMethodListParams,
     PaymentMethodOut,
     PaymentMethodUpdate,
     payment_method_etag,
@@ -93,17 +93,18 @@ async def delete_payment_method(
     return json_response({"id": payment_method_id, "deleted": True})
 
 
-@router.get("", response_model=ListOf[PaymentMethodOut])
-async def list_payment_methods(
-    customer_id: str,
-    request: Request,
-    ctx: Ctx,
-    paging: Paging,
-    status: Annotated[str | None, StatusQuery, statuses_of(PAYMENT_METHOD_STATUSES)] = None,
-) -> Response:
+@router.get(
+    "",
+    response_model=ListOf[PaymentMethodOut],
+    openapi_extra={"parameters": query_parameters(PaymentMethodListParams)},
+)
+async def list_payment_methods(customer_id: str, request: Request) -> Response:
     """List a customer's payment methods, newest first."""
-    reject_unknown(request, ("status",))
-    window = paging.window("momo", "card", "ba")
-    statuses = parse_statuses(status, PAYMENT_METHOD_STATUSES)
-    page = await PaymentMethodService(ctx.db, ctx.account_id).list(customer_id, statuses, window)
+    query = parse_query(request, PaymentMethodListParams)
+    ctx = context_of(request)
+    page = await PaymentMethodService(ctx.db, ctx.account_id).list(
+        customer_id,
+        parse_statuses(query.status, PAYMENT_METHOD_STATUSES),
+        query.window("momo", "card", "ba"),
+    )
     return list_response(page, render_payment_method)

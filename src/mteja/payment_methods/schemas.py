@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.time import format_timestamp
 from mteja.core.validation import Country, CustomData, Text256, storable_text
 from mteja.db.sql import Record
+from mteja.payment_methods.tables import PAYMENT_METHOD_STATUSES
 
 PaymentMethodType = Literal["mobile_money", "card", "bank_account"]
 CardBrand = Literal[
@@ -149,3 +151,9 @@ def payment_method_etag(row: Record) -> str:
 def card_expired(exp_year: int, exp_month: int, now: datetime) -> bool:
     """A card is valid through the last day of its expiry month."""
     return (exp_year, exp_month) < (now.year, now.month)
+
+
+class PaymentMethodListParams(ListQuery):
+    status: Annotated[str | None, statuses_of(PAYMENT_METHOD_STATUSES)] = Field(
+        default=None, max_length=64, description=STATUS_DESCRIPTION
+    )
