@@ -41,8 +41,16 @@ class Database:
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         if self.is_sqlite:
-            self._engine = _sqlite_engine(url, pool_size)
-            self._reader = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._engine = _sqlite_engine(url, pool_size, writer=True)
+            # A pool of its own that is always in autocommit: no isolation level to set on
+            # checkout and reset on return, and no rollback on return (each a thread hop).
+            self._reader = _sqlite_engine(
+                url,
+                pool_size,
+                writer=False,
+                isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+            )
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
@@ -89,6 +97,7 @@ class Database:
     async def dispose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
+            await self._reader.dispose()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -170,9 +179,10 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
     or cursors). The default reset would cost a round trip on every request."""
 
 
-def _sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
+def _sqlite_engine(url: str, pool_size: int, *, writer: bool, **options: Any) -> AsyncEngine:
     engine = create_async_engine(
         url,
+        **options,
         connect_args={"timeout": 30},
         hide_parameters=True,  # no customer data in exception text or logs
         json_serializer=_dumps,
@@ -182,7 +192,8 @@ def _sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
         pool_timeout=30,
     )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
-    event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
+    if writer:
+        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
     return engine
 
 
@@ -198,6 +209,4 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(conn: Connection) -> None:
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
