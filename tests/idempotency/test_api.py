@@ -27,7 +27,7 @@ from mteja.accounts.service import CreatedKey
 from mteja.api.idempotency import _fingerprint
 from mteja.core.time import utcnow
 from mteja.db.sql import Sql
-from mteja.events.repository import EventRepository
+from mteja.events.repository import EventRepository, EventRow
 from mteja.idempotency.repository import IdempotencyRepository
 from mteja.maintenance import prune_once
 from tests.conftest import BACKENDS
@@ -509,10 +509,15 @@ async def _insert_event(app: FastAPI, account_id: str, *, age: timedelta) -> str
     event_id = f"evt_{str(ULID.from_datetime(created_at)).lower()}"
     async with app.state.db.write() as conn:
         await EventRepository(conn, account_id).insert(
-            event_id=event_id,
-            type="customer.created",
-            data={"object": {"id": "cus_01h3vjs3b16yc3f9q8q9pfrb78"}, "previous_attributes": None},
-            created_at=created_at,
+            EventRow(
+                event_id=event_id,
+                type="customer.created",
+                data={
+                    "object": {"id": "cus_01h3vjs3b16yc3f9q8q9pfrb78"},
+                    "previous_attributes": None,
+                },
+                created_at=created_at,
+            )
         )
     return event_id
 

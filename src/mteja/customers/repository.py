@@ -26,6 +26,7 @@ from mteja.db.keyset import (
     keyset_shape,
 )
 from mteja.db.sql import Conn, Record, Sql, UniqueViolation
+from mteja.events.repository import EventRepository, EventRow, with_event
 
 _COLUMNS = (
     customers.c.id,
@@ -98,11 +99,18 @@ class CustomerRepository:
         sql = _GET_FOR_UPDATE if for_update and self.conn.is_postgres else _GET
         return await self.conn.one(sql, {"account_id": self.account_id, "id": customer_id})
 
-    async def insert(self, values: dict[str, Any]) -> Record | None:
-        """The new row, or None when the account already has a customer with this email."""
+    async def insert(self, values: dict[str, Any], *, event: EventRow) -> Record | None:
+        """The new row and its event, or None (and no event) when the account already has a
+        customer with this email. One statement on PostgreSQL, so it needs no transaction."""
         params = {f"v_{name}": value for name, value in values.items()}
         params["v_account_id"] = self.account_id
-        return await self.conn.one(_INSERT[self.conn.dialect], params)
+        if self.conn.is_postgres:
+            params.update(event.params(self.account_id))
+            return await self.conn.one(with_event(_INSERT["postgresql"]), params)
+        row = await self.conn.one(_INSERT["sqlite"], params)
+        if row is not None:
+            await EventRepository(self.conn, self.account_id).insert(event)
+        return row
 
     async def id_by_email_key(self, email_key: str) -> str | None:
         params = {"account_id": self.account_id, "email_key": email_key}

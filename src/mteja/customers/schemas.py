@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
@@ -88,7 +89,7 @@ class CustomerOut(OutputModel):
     custom_data: dict[str, Any] | None
 
 
-def render_customer(row: Record) -> dict[str, Any]:
+def render_customer(row: Record | Mapping[str, Any]) -> dict[str, Any]:
     """The wire object straight from a row: the hot paths skip model validation."""
     return {
         "id": row["id"],

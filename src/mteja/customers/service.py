@@ -31,7 +31,7 @@ from mteja.customers.schemas import (
 from mteja.customers.tables import CUSTOMER_STATUSES
 from mteja.db.engine import Database
 from mteja.db.sql import Record
-from mteja.events.service import EventRecorder
+from mteja.events.service import EventRecorder, created_event
 from mteja.payment_methods.service import PaymentMethodRules
 
 CUSTOMER_DATA_FILTER_MAX_KEY = 40
@@ -60,7 +60,7 @@ class CustomerService:
         phone = _resolve_phone(body.phone, address)
         customer_id, created_at = new_id_at("cus")
         key = email_key(body.email)
-        values = {
+        values: dict[str, Any] = {
             "id": customer_id,
             "name": body.name,
             "email": body.email,
@@ -75,12 +75,13 @@ class CustomerService:
             "created_at": created_at,
             "updated_at": created_at,
         }
-        async with self.db.write() as conn:
+        event = created_event("customer", render_customer(values))
+        # Without an address, creating is a single statement on PostgreSQL.
+        async with self.db.write(single_statement=address is None) as conn:
             repo = CustomerRepository(conn, self.account_id)
-            row = await repo.insert(values)
+            row = await repo.insert(values, event=event)
             if row is None:
                 raise CustomerAlreadyExists(await repo.id_by_email_key(key))
-            await EventRecorder(conn, self.account_id).created("customer", render_customer(row))
             if address is not None:
                 await AddressRules(conn, self.account_id).create(customer_id, address, default=True)
         return row

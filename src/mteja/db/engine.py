@@ -20,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from mteja.db.sql import AsyncpgConn, Conn, SqlAlchemyConn
 
+# Readers in WAL mode run in parallel, but each holds a page cache: a few suffice on a
+# machine where one process serves the API.
+_SQLITE_READERS = 4
+
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
@@ -41,12 +45,14 @@ class Database:
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
         if self.is_sqlite:
-            self._engine = _sqlite_engine(url, pool_size, writer=True)
+            # SQLite runs one write at a time anyway: one writing connection queues this
+            # process's writers in order, instead of in SQLite's sleeping busy handler.
+            self._engine = _sqlite_engine(url, 1, writer=True)
             # A pool of its own that is always in autocommit: no isolation level to set on
             # checkout and reset on return, and no rollback on return (each a thread hop).
             self._reader = _sqlite_engine(
                 url,
-                pool_size,
+                min(pool_size, _SQLITE_READERS),
                 writer=False,
                 isolation_level="AUTOCOMMIT",
                 pool_reset_on_return=None,
@@ -63,11 +69,12 @@ class Database:
             yield AsyncpgConn(raw)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Conn]:
+    async def write(self, *, single_statement: bool = False) -> AsyncIterator[Conn]:
         """One transaction: committed when the block ends, rolled back on any exception.
 
         Inside ``shared_transaction()``, the block is a savepoint of that transaction
-        instead, and commits only with it.
+        instead, and commits only with it. ``single_statement``: the block writes with one
+        statement on PostgreSQL, atomic by itself, so it runs without BEGIN and COMMIT.
         """
         shared = _shared.get()
         if shared is not None and shared.db is self:
@@ -79,6 +86,10 @@ class Database:
                 yield SqlAlchemyConn(conn)
             return
         pool = self._pool or await self._open_pool()
+        if single_statement:
+            async with pool.acquire() as raw:
+                yield AsyncpgConn(raw)
+            return
         async with pool.acquire() as raw, raw.transaction():
             yield AsyncpgConn(raw)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from mteja.core.paging import Window
 from mteja.db.keyset import (
@@ -19,6 +21,7 @@ from mteja.db.keyset import (
     keyset_shape,
 )
 from mteja.db.sql import Conn, Record, Sql
+from mteja.db.types import UTCDateTime
 from mteja.events.tables import events
 
 _IN_ACCOUNT = events.c.account_id == bindparam("account_id")
@@ -41,18 +44,53 @@ def _list(shape: KeysetShape, types: int) -> Sql:
     return Sql(statement)
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    event_id: str
+    type: str
+    data: Any
+    created_at: datetime
+
+    def params(self, account_id: str) -> dict[str, Any]:
+        return {
+            "e_account_id": account_id,
+            "e_id": self.event_id,
+            "e_type": self.type,
+            "e_data": self.data,
+            "e_created_at": self.created_at,
+        }
+
+
+@cache
+def with_event(change: Sql) -> Sql:
+    """``change`` (an INSERT … RETURNING) and the insert of its event, as one statement:
+    the event row is written only if the change returned a row. PostgreSQL only."""
+    changed = change.statement.cte("changed")  # type: ignore[attr-defined]
+    event = insert(events).from_select(
+        ["account_id", "id", "type", "data", "created_at"],
+        select(
+            bindparam("e_account_id"),
+            bindparam("e_id"),
+            bindparam("e_type"),
+            bindparam("e_data", type_=JSONB),
+            bindparam("e_created_at", type_=UTCDateTime()),
+        ).select_from(changed),
+    )
+    return Sql(select(changed).add_cte(event.cte("event")))
+
+
 class EventRepository:
     def __init__(self, conn: Conn, account_id: str) -> None:
         self.conn = conn
         self.account_id = account_id
 
-    async def insert(self, *, event_id: str, type: str, data: Any, created_at: datetime) -> None:
+    async def insert(self, event: EventRow) -> None:
         params = {
             "v_account_id": self.account_id,
-            "v_id": event_id,
-            "v_type": type,
-            "v_data": data,
-            "v_created_at": created_at,
+            "v_id": event.event_id,
+            "v_type": event.type,
+            "v_data": event.data,
+            "v_created_at": event.created_at,
         }
         await self.conn.execute(_INSERT, params)
 

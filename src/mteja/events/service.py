@@ -11,7 +11,7 @@ from mteja.core.paging import Page, Window, page_from_rows
 from mteja.core.values import same_value
 from mteja.db.engine import Database
 from mteja.db.sql import Conn, Record
-from mteja.events.repository import EventRepository, UnscopedEventPruner
+from mteja.events.repository import EventRepository, EventRow, UnscopedEventPruner
 from mteja.events.tables import EVENT_TYPES
 
 # Always changes with any other field; listing it would only add noise.
@@ -30,7 +30,7 @@ class EventRecorder:
         self.repo = EventRepository(conn, account_id)
 
     async def created(self, resource: str, after: dict[str, Any]) -> None:
-        await self._record(f"{resource}.created", after, None)
+        await self.repo.insert(created_event(resource, after))
 
     async def deleted(self, resource: str, before: dict[str, Any]) -> None:
         await self._record(f"{resource}.deleted", before, None)
@@ -48,13 +48,18 @@ class EventRecorder:
     async def _record(
         self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None
     ) -> None:
-        event_id, created_at = new_monotonic_id_at("evt")
-        await self.repo.insert(
-            event_id=event_id,
-            type=event_type,
-            data={"object": obj, "previous_attributes": previous},
-            created_at=created_at,
-        )
+        await self.repo.insert(_event(event_type, obj, previous))
+
+
+def created_event(resource: str, after: dict[str, Any]) -> EventRow:
+    """The event of a creation, for a repository that writes it with the row itself."""
+    return _event(f"{resource}.created", after, None)
+
+
+def _event(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> EventRow:
+    event_id, created_at = new_monotonic_id_at("evt")
+    data = {"object": obj, "previous_attributes": previous}
+    return EventRow(event_id=event_id, type=event_type, data=data, created_at=created_at)
 
 
 def parse_event_types(value: str | None) -> tuple[str, ...]:
