@@ -24,12 +24,13 @@ async def prune_once(db: Database, *, event_retention: timedelta) -> tuple[int, 
 
 
 async def prune_forever(db: Database, *, event_retention: timedelta, every: float) -> None:
-    """A failed round (database away) is logged and tried again next time."""
+    """A failed round (database away) is logged and tried again next time. The first round
+    waits one interval too: start-up is busy enough, and nothing is urgent."""
     while True:
+        await asyncio.sleep(every)
         try:
             events, keys = await prune_once(db, event_retention=event_retention)
             if events or keys:
                 log.info("pruned", events=events, idempotency_keys=keys)
         except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
             log.warning("pruning failed", error_type=type(error).__name__)
-        await asyncio.sleep(every)
