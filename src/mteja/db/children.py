@@ -12,7 +12,20 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    ForeignKeyConstraint,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from mteja.core.paging import Window
 from mteja.db.keyset import (
@@ -24,6 +37,7 @@ from mteja.db.keyset import (
     keyset_shape,
 )
 from mteja.db.sql import Conn, Record, Sql
+from mteja.db.types import JSONDocument, UTCDateTime, metadata
 
 
 class ChildStatements:
@@ -124,3 +138,28 @@ class ChildRepository:
             params[f"status_{index}"] = status
         sql = self.statements.list(keyset_shape(window), len(statuses))
         return await self.conn.all(sql, params)
+
+
+def child_table(name: str, *columns: Any, id_length: int = 30) -> Table:
+    """A table of rows that belong to a customer: the shared key, ownership, status,
+    version and timestamps around ``columns`` (the resource's own columns, checks and
+    indexes). Every key starts with ``account_id``; a customer's deletion cascades."""
+    return Table(
+        name,
+        metadata,
+        Column("account_id", String(31), nullable=False),
+        Column("id", String(id_length), nullable=False),
+        Column("customer_id", String(30), nullable=False),
+        *columns,
+        Column("status", String(16), nullable=False),
+        Column("custom_data", JSONDocument, nullable=True),
+        Column("version", Integer, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        PrimaryKeyConstraint("account_id", "id"),
+        ForeignKeyConstraint(
+            ["account_id", "customer_id"],
+            ["customers.account_id", "customers.id"],
+            ondelete="CASCADE",
+        ),
+    )
