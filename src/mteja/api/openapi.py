@@ -45,6 +45,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=[
             {"name": "customers", "description": "Who a merchant bills."},
+            {"name": "addresses", "description": "A customer's billing addresses (B2C)."},
+            {"name": "businesses", "description": "The companies a customer buys for (B2B)."},
+            {
+                "name": "payment methods",
+                "description": "Mobile money, cards (processor tokens) and bank accounts.",
+            },
+            {"name": "events", "description": "Every change, written with the change."},
             {"name": "operations", "description": "Health, readiness and metrics; no auth."},
         ],
     )
