@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from mteja.addresses.tables import ADDRESS_STATUSES
+from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.time import format_timestamp
@@ -113,11 +114,10 @@ def render_address(row: Record) -> dict[str, Any]:
     }
 
 
-def address_etag(row: Record) -> str:
-    return f'"{row["version"]}"'
-
-
 class AddressListParams(ListQuery):
     status: Annotated[str | None, statuses_of(ADDRESS_STATUSES)] = Field(
         default=None, max_length=64, description=STATUS_DESCRIPTION
     )
+
+
+address_etag = version_etag

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from mteja.businesses.tables import BUSINESS_STATUSES
+from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, not_null, optional
 from mteja.core.time import format_timestamp
@@ -92,11 +93,10 @@ def render_business(row: Record) -> dict[str, Any]:
     }
 
 
-def business_etag(row: Record) -> str:
-    return f'"{row["version"]}"'
-
-
 class BusinessListParams(ListQuery):
     status: Annotated[str | None, statuses_of(BUSINESS_STATUSES)] = Field(
         default=None, max_length=64, description=STATUS_DESCRIPTION
     )
+
+
+business_etag = version_etag

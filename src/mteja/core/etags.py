@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 def matches_etag(if_match: str | None, etag: str) -> bool:
     """No header matches; ``*`` matches any existing object; otherwise one listed tag must."""
@@ -9,3 +11,8 @@ def matches_etag(if_match: str | None, etag: str) -> bool:
         return True
     candidates = [part.strip() for part in if_match.split(",")]
     return "*" in candidates or etag in candidates
+
+
+def version_etag(row: Any) -> str:
+    """Every object carries a ``version`` bumped on each change: that is its strong ETag."""
+    return f'"{row["version"]}"'

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from mteja.addresses.schemas import AddressFieldsOut, AddressIn, AddressPatch
+from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.time import format_timestamp
@@ -105,10 +106,6 @@ def render_customer(row: Record | Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def customer_etag(row: Record) -> str:
-    return f'"{row["version"]}"'
-
-
 class CustomerListParams(ListQuery):
     status: Annotated[str | None, statuses_of(CUSTOMER_STATUSES)] = Field(
         default=None, max_length=64, description=STATUS_DESCRIPTION
@@ -122,3 +119,6 @@ class CustomerListParams(ListQuery):
         max_length=256,
         description="Case-insensitive substring of name, email or phone.",
     )
+
+
+customer_etag = version_etag

@@ -10,6 +10,7 @@ embedded database needs.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
@@ -68,24 +69,26 @@ class _Compiled:
         return [params[name] if name in params else fixed[name] for name in self.names]
 
 
-class Conn:
+class Conn(ABC):
     """One connection, inside or outside a transaction; what repositories query through."""
 
     dialect: str
 
+    @abstractmethod
     async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
-        raise NotImplementedError
+        """The first row, or None."""
 
+    @abstractmethod
     async def all(self, sql: Sql, params: Mapping[str, Any]) -> Sequence[Record]:
-        raise NotImplementedError
+        """Every row."""
 
+    @abstractmethod
     async def execute(self, sql: Sql, params: Mapping[str, Any]) -> int:
         """Runs a statement; the number of rows it changed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[Any]:
         """A nested transaction: rolled back alone when its block raises."""
-        raise NotImplementedError
 
     async def scalar(self, sql: Sql, params: Mapping[str, Any]) -> Any:
         row = await self.one(sql, params)

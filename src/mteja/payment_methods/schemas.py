@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
+from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.time import format_timestamp
@@ -144,10 +145,6 @@ def render_payment_method(row: Record) -> dict[str, Any]:
     }
 
 
-def payment_method_etag(row: Record) -> str:
-    return f'"{row["version"]}"'
-
-
 def card_expired(exp_year: int, exp_month: int, now: datetime) -> bool:
     """A card is valid through the last day of its expiry month."""
     return (exp_year, exp_month) < (now.year, now.month)
@@ -157,3 +154,6 @@ class PaymentMethodListParams(ListQuery):
     status: Annotated[str | None, statuses_of(PAYMENT_METHOD_STATUSES)] = Field(
         default=None, max_length=64, description=STATUS_DESCRIPTION
     )
+
+
+payment_method_etag = version_etag
