@@ -79,7 +79,8 @@ async def database_url(
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, log_level="warning")
+    # Webhook delivery runs in the webhook tests' own app (tests/webhooks), not here.
+    return Settings(database_url=database_url, log_level="warning", webhook_worker=False)
 
 
 @pytest.fixture(scope="session")

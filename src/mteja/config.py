@@ -30,6 +30,25 @@ class Settings(BaseSettings):
     )
     prune_interval_seconds: float = Field(default=600, ge=1)
 
+    webhook_worker: bool = Field(
+        default=True,
+        description="`mteja serve` delivers webhooks in its own process (off: --no-worker).",
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook URLs on private, loopback and link-local addresses.",
+    )
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhook_first_retry_seconds: float = Field(default=30, gt=0)
+    webhook_retry_window_seconds: float = Field(
+        default=3 * 24 * 3600,
+        gt=0,
+        description="How long a delivery is retried, and how long an endpoint may fail "
+        "every attempt before it is disabled.",
+    )
+    webhook_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
+    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

@@ -36,6 +36,9 @@ from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
 from mteja.maintenance import prune_forever
 from mteja.payment_methods.routes import router as payment_methods_router
+from mteja.webhooks.routes import redeliver_router
+from mteja.webhooks.routes import router as webhooks_router
+from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
 
 DESCRIPTION = """\
 The customer API of a billing platform: customers, their billing addresses, businesses
@@ -53,6 +56,39 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(20_000, 50, 100)
 
 
+@asynccontextmanager
+async def _pruning(db: Database, settings: Settings) -> AsyncIterator[None]:
+    task = asyncio.create_task(
+        prune_forever(
+            db,
+            event_retention=timedelta(days=settings.event_retention_days),
+            every=settings.prune_interval_seconds,
+        ),
+        name="mteja-retention",
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@asynccontextmanager
+async def _delivering(settings: Settings) -> AsyncIterator[None]:
+    """Webhook delivery in this process, beside the API, on connections of its own."""
+    db = Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+    stop = asyncio.Event()
+    worker = DeliveryWorker(db, WorkerConfig.from_settings(settings))
+    task = asyncio.create_task(worker.run(stop), name="mteja-webhooks")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        await db.dispose()
+
+
 def create_app(settings: Settings) -> FastAPI:
     configure_logging(settings.log_level)
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
@@ -62,24 +98,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await authenticator.start()
-        _settle_garbage_collector()
-        pruning = asyncio.create_task(
-            prune_forever(
-                db,
-                event_retention=timedelta(days=settings.event_retention_days),
-                every=settings.prune_interval_seconds,
-            ),
-            name="mteja-retention",
-        )
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            await authenticator.start()
+            stack.push_async_callback(db.dispose)
+            stack.push_async_callback(authenticator.stop)
+            _settle_garbage_collector()
+            await stack.enter_async_context(_pruning(db, settings))
+            if settings.webhook_worker:
+                await stack.enter_async_context(_delivering(settings))
             yield
-        finally:
-            pruning.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pruning
-            await authenticator.stop()
-            await db.dispose()
 
     app = FastAPI(
         title="mteja",
@@ -104,6 +131,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(businesses_router)
     app.include_router(payment_methods_router)
     app.include_router(events_router)
+    app.include_router(redeliver_router)
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> Response:

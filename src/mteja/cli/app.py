@@ -1,9 +1,10 @@
-"""Operator commands: serve, db, accounts, keys."""
+"""Operator commands: serve, worker, db, accounts, keys."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
@@ -60,13 +61,21 @@ def serve(
         str | None, typer.Option(help="Interface to bind [default: 127.0.0.1].")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker", help="Do not deliver webhooks in this process (run `mteja worker`)."
+        ),
+    ] = False,
 ) -> None:
-    """Migrate the database, then serve the API and its docs."""
+    """Migrate the database, then serve the API and its docs, and deliver webhooks."""
     import uvicorn
 
     from mteja.api.app import create_app
 
     settings = Settings()
+    if no_worker:
+        settings = settings.model_copy(update={"webhook_worker": False})
     _run(migrate.upgrade(settings.database_url))
     created = _run(_with_accounts(settings, lambda s: s.create_default_account_if_none()))
     if created is not None:
@@ -79,6 +88,30 @@ def serve(
         log_level="warning",
         server_header=False,
     )
+
+
+@app.command()
+def worker() -> None:
+    """Deliver webhooks, without serving the API. Run as many as you like on PostgreSQL;
+    on SQLite one is enough. Stops cleanly on SIGTERM or Ctrl-C."""
+    from mteja.api.observability import configure_logging
+    from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+
+    async def deliver() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        db = Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+        try:
+            await DeliveryWorker(db, WorkerConfig.from_settings(settings)).run(stop)
+        finally:
+            await db.dispose()
+
+    _run(deliver())
 
 
 def _announce_default_account(created: CreatedKey) -> None:

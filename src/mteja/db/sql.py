@@ -87,6 +87,10 @@ class Conn(ABC):
         """Runs a statement; the number of rows it changed."""
 
     @abstractmethod
+    async def execute_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Runs a statement once per row of parameters, in one batch."""
+
+    @abstractmethod
     def savepoint(self) -> AbstractAsyncContextManager[Any]:
         """A nested transaction: rolled back alone when its block raises."""
 
@@ -133,6 +137,11 @@ class AsyncpgConn(Conn):
         last = status.rsplit(" ", 1)[-1]
         return int(last) if last.isdigit() else 0
 
+    async def execute_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            compiled = sql.postgres()
+            await self.raw.executemany(compiled.text, [compiled.args(row) for row in rows])
+
 
 class SqlAlchemyConn(Conn):
     dialect = "sqlite"
@@ -155,6 +164,10 @@ class SqlAlchemyConn(Conn):
     async def execute(self, sql: Sql, params: Mapping[str, Any]) -> int:
         result = await self._run(sql, params)
         return int(result.rowcount)
+
+    async def execute_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            await self.raw.execute(sql.statement, [dict(row) for row in rows])
 
     async def _run(self, sql: Sql, params: Mapping[str, Any]) -> Any:
         try:

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, insert, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from mteja.core.paging import Window
@@ -23,9 +23,27 @@ from mteja.db.keyset import (
 from mteja.db.sql import Conn, Record, Sql
 from mteja.db.types import UTCDateTime
 from mteja.events.tables import events
+from mteja.webhooks.tables import webhook_endpoints
+
+
+def _has_webhooks(account_id: str) -> ColumnElement[bool]:
+    """Whether the account has an enabled endpoint: one probe of a tiny index, so that
+    events of accounts without webhooks are never queued and never cost the worker."""
+    return exists().where(
+        webhook_endpoints.c.account_id == bindparam(account_id),
+        webhook_endpoints.c.status == literal("enabled"),
+    )
+
 
 _IN_ACCOUNT = events.c.account_id == bindparam("account_id")
-_INSERT = Sql(insert(events).values({c.name: bindparam(f"v_{c.name}") for c in events.c}))
+_INSERT = Sql(
+    insert(events).values(
+        {
+            **{c.name: bindparam(f"v_{c.name}") for c in events.c if c.name != "webhook_pending"},
+            "webhook_pending": _has_webhooks("v_account_id"),
+        }
+    )
+)
 _GET = Sql(select(events).where(_IN_ACCOUNT, events.c.id == bindparam("id")))
 _PRUNE = Sql(delete(events).where(events.c.created_at < bindparam("before")))
 
@@ -67,13 +85,14 @@ def with_event(change: Sql) -> Sql:
     the event row is written only if the change returned a row. PostgreSQL only."""
     changed = change.statement.cte("changed")  # type: ignore[attr-defined]
     event = insert(events).from_select(
-        ["account_id", "id", "type", "data", "created_at"],
+        ["account_id", "id", "type", "data", "created_at", "webhook_pending"],
         select(
             bindparam("e_account_id"),
             bindparam("e_id"),
             bindparam("e_type"),
             bindparam("e_data", type_=JSONB),
             bindparam("e_created_at", type_=UTCDateTime()),
+            _has_webhooks("e_account_id"),
         ).select_from(changed),
     )
     return Sql(select(changed).add_cte(event.cte("event")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import AwareDatetime, Field
@@ -25,7 +26,7 @@ class EventOut(OutputModel):
     data: EventData
 
 
-def render_event(row: Record) -> dict[str, Any]:
+def render_event(row: Record | Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "type": row["type"],

@@ -35,15 +35,23 @@ class EventRecorder:
     async def deleted(self, resource: str, before: dict[str, Any]) -> None:
         await self._record(f"{resource}.deleted", before, None)
 
-    async def updated(self, resource: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Records ``previous_attributes``: exactly the fields whose values changed."""
+    async def updated(
+        self,
+        resource: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        *,
+        event_type: str | None = None,
+    ) -> None:
+        """Records ``previous_attributes``: exactly the fields whose values changed. The
+        type is ``resource.updated`` unless a more telling one is given."""
         previous = {
             name: value
             for name, value in before.items()
             if name not in _NOT_AN_ATTRIBUTE_CHANGE and not same_value(value, after.get(name))
         }
         if previous:
-            await self._record(f"{resource}.updated", after, previous)
+            await self._record(event_type or f"{resource}.updated", after, previous)
 
     async def _record(
         self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None

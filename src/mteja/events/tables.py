@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKeyConstraint, Index, PrimaryKeyConstraint, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    false,
+    true,
+)
 
 from mteja.db.types import JSONDocument, UTCDateTime, metadata
 
@@ -15,6 +25,7 @@ EVENT_TYPES = (
     "payment_method.created",
     "payment_method.updated",
     "payment_method.deleted",
+    "webhook_endpoint.disabled",
 )
 
 events = Table(
@@ -26,9 +37,22 @@ events = Table(
     # {"object": …, "previous_attributes": …}: what webhooks deliver, as it was then.
     Column("data", JSONDocument, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # True when the account had an enabled webhook endpoint as the event was written:
+    # the event waits for the delivery worker to queue it for each endpoint.
+    Column("webhook_pending", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("account_id", "id"),
     ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
     Index("ix_events_account_id_type_id", "account_id", "type", "id"),
     # Retention prunes by age across accounts.
     Index("ix_events_created_at", "created_at"),
+)
+
+# Holds only the few events still waiting for the worker: events of accounts without
+# webhooks never enter it.
+Index(
+    "ix_events_webhook_pending",
+    events.c.id,
+    postgresql_where=events.c.webhook_pending,
+    # SQLite uses a partial index only for a query term written exactly like its own.
+    sqlite_where=events.c.webhook_pending == true(),
 )

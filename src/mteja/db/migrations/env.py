@@ -11,7 +11,8 @@ import mteja.businesses.tables
 import mteja.customers.tables
 import mteja.events.tables
 import mteja.idempotency.tables
-import mteja.payment_methods.tables  # noqa: F401
+import mteja.payment_methods.tables
+import mteja.webhooks.tables  # noqa: F401
 from mteja.db.types import metadata
 
 connection = context.config.attributes.get("connection")

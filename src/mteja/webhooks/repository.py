@@ -1,0 +1,389 @@
+"""Webhook queries. Endpoints and delivery history are scoped to one account; the
+delivery queue, which one worker serves for every account, is named ``Unscoped…``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mteja.core.paging import Window
+from mteja.db.keyset import (
+    KeysetShape,
+    keyset_conditions,
+    keyset_limit,
+    keyset_order,
+    keyset_params,
+    keyset_shape,
+)
+from mteja.db.sql import Conn, Record, Sql
+from mteja.events.tables import events
+from mteja.webhooks.tables import webhook_deliveries, webhook_endpoints, webhook_queue
+
+_e = webhook_endpoints
+_q = webhook_queue
+_d = webhook_deliveries
+
+_ENDPOINT = and_(_e.c.account_id == bindparam("account_id"), _e.c.id == bindparam("id"))
+_GET_ENDPOINT = Sql(select(_e).where(_ENDPOINT))
+_GET_ENDPOINT_FOR_UPDATE = Sql(select(_e).where(_ENDPOINT).with_for_update())
+_INSERT_ENDPOINT = Sql(insert(_e).values({c.name: bindparam(f"v_{c.name}") for c in _e.c}))
+_DELETE_ENDPOINT = Sql(delete(_e).where(_ENDPOINT))
+_COUNT_ENDPOINTS = Sql(
+    select(func.count()).select_from(_e).where(_e.c.account_id == bindparam("account_id"))
+)
+_ENABLED_ENDPOINTS = Sql(
+    select(_e)
+    .where(_e.c.account_id == bindparam("account_id"), _e.c.status == literal("enabled"))
+    .order_by(_e.c.id)
+)
+_CLEAR_ENDPOINT_QUEUE = Sql(
+    delete(_q).where(
+        _q.c.account_id == bindparam("account_id"), _q.c.endpoint_id == bindparam("id")
+    )
+)
+_UPDATE_TARGET = and_(
+    _e.c.account_id == bindparam("where_account_id"), _e.c.id == bindparam("where_id")
+)
+_MARK_FAILING = Sql(
+    update(_e)
+    .where(_UPDATE_TARGET)
+    .values(failing_since=func.coalesce(_e.c.failing_since, bindparam("now")))
+    .returning(_e)
+)
+_MARK_HEALTHY = Sql(
+    update(_e).where(_UPDATE_TARGET, _e.c.failing_since.is_not(None)).values(failing_since=None)
+)
+
+
+@cache
+def _update_endpoint(columns: tuple[str, ...]) -> Sql:
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+    return Sql(update(_e).where(_UPDATE_TARGET).values(values).returning(_e))
+
+
+@cache
+def _list_endpoints(shape: KeysetShape, statuses: int) -> Sql:
+    conditions = [_e.c.account_id == bindparam("account_id"), *keyset_conditions(_e.c.id, shape)]
+    if statuses:
+        conditions.append(_e.c.status.in_([bindparam(f"status_{i}") for i in range(statuses)]))
+    statement = (
+        select(_e).where(*conditions).order_by(keyset_order(_e.c.id, shape)).limit(keyset_limit())
+    )
+    return Sql(statement)
+
+
+class EndpointRepository:
+    def __init__(self, conn: Conn, account_id: str) -> None:
+        self.conn = conn
+        self.account_id = account_id
+
+    async def insert(self, values: dict[str, Any]) -> None:
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["v_account_id"] = self.account_id
+        await self.conn.execute(_INSERT_ENDPOINT, params)
+
+    async def count(self) -> int:
+        return int(await self.conn.scalar(_COUNT_ENDPOINTS, {"account_id": self.account_id}))
+
+    async def get(self, endpoint_id: str, *, for_update: bool = False) -> Record | None:
+        sql = _GET_ENDPOINT_FOR_UPDATE if for_update and self.conn.is_postgres else _GET_ENDPOINT
+        return await self.conn.one(sql, {"account_id": self.account_id, "id": endpoint_id})
+
+    async def update(self, endpoint_id: str, values: dict[str, Any]) -> Record:
+        columns = tuple(sorted(values))
+        params = {f"v_{name}": values[name] for name in columns}
+        params.update(where_account_id=self.account_id, where_id=endpoint_id)
+        row = await self.conn.one(_update_endpoint(columns), params)
+        assert row is not None, "the caller found the endpoint in this transaction"
+        return row
+
+    async def delete(self, endpoint_id: str) -> bool:
+        params = {"account_id": self.account_id, "id": endpoint_id}
+        return await self.conn.execute(_DELETE_ENDPOINT, params) > 0
+
+    async def list(self, statuses: tuple[str, ...], window: Window) -> Sequence[Record]:
+        params = keyset_params(window, "we_")
+        params["account_id"] = self.account_id
+        for index, status in enumerate(statuses):
+            params[f"status_{index}"] = status
+        return await self.conn.all(_list_endpoints(keyset_shape(window), len(statuses)), params)
+
+    async def enabled(self) -> Sequence[Record]:
+        return await self.conn.all(_ENABLED_ENDPOINTS, {"account_id": self.account_id})
+
+    async def clear_queue(self, endpoint_id: str) -> None:
+        """Drops what was waiting for the endpoint: a disabled endpoint gets nothing."""
+        await self.conn.execute(
+            _CLEAR_ENDPOINT_QUEUE, {"account_id": self.account_id, "id": endpoint_id}
+        )
+
+    async def mark_failing(self, endpoint_id: str, now: datetime) -> Record | None:
+        params = {"where_account_id": self.account_id, "where_id": endpoint_id, "now": now}
+        return await self.conn.one(_MARK_FAILING, params)
+
+    async def mark_healthy(self, endpoint_id: str) -> None:
+        params = {"where_account_id": self.account_id, "where_id": endpoint_id}
+        await self.conn.execute(_MARK_HEALTHY, params)
+
+
+def _queue_values() -> dict[str, Any]:
+    return {c.name: bindparam(f"v_{c.name}") for c in _q.c}
+
+
+# A redelivery starts the endpoint's delivery of the event afresh, even mid-retry.
+_REQUEUE = {
+    "postgresql": Sql(
+        postgresql.insert(_q)
+        .values(_queue_values())
+        .on_conflict_do_update(
+            index_elements=[_q.c.account_id, _q.c.endpoint_id, _q.c.event_id],
+            set_={
+                "attempts": 0,
+                "next_attempt_at": bindparam("v_next_attempt_at"),
+                "claim": None,
+                "created_at": bindparam("v_created_at"),
+            },
+        )
+    ),
+    "sqlite": Sql(
+        sqlite.insert(_q)
+        .values(_queue_values())
+        .on_conflict_do_update(
+            index_elements=[_q.c.account_id, _q.c.endpoint_id, _q.c.event_id],
+            set_={
+                "attempts": 0,
+                "next_attempt_at": bindparam("v_next_attempt_at"),
+                "claim": None,
+                "created_at": bindparam("v_created_at"),
+            },
+        )
+    ),
+}
+# The first queueing of an event; a redelivery that came first already did it.
+_ENQUEUE = {
+    "postgresql": Sql(postgresql.insert(_q).values(_queue_values()).on_conflict_do_nothing()),
+    "sqlite": Sql(sqlite.insert(_q).values(_queue_values()).on_conflict_do_nothing()),
+}
+
+
+def _queue_params(
+    account_id: str, endpoint_id: str, event_id: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "v_account_id": account_id,
+        "v_endpoint_id": endpoint_id,
+        "v_event_id": event_id,
+        "v_attempts": 0,
+        "v_next_attempt_at": now,
+        "v_claim": None,
+        "v_created_at": now,
+    }
+
+
+class QueueRepository:
+    def __init__(self, conn: Conn, account_id: str) -> None:
+        self.conn = conn
+        self.account_id = account_id
+
+    async def requeue(self, endpoint_ids: Sequence[str], event_id: str, now: datetime) -> None:
+        rows = [
+            _queue_params(self.account_id, endpoint, event_id, now) for endpoint in endpoint_ids
+        ]
+        await self.conn.execute_many(_REQUEUE[self.conn.dialect], rows)
+
+
+_DELIVERY = _d.c
+_INSERT_DELIVERY = Sql(insert(_d).values({c.name: bindparam(f"v_{c.name}") for c in _d.c}))
+
+
+@cache
+def _list_deliveries(shape: KeysetShape, by_event: bool) -> Sql:
+    conditions = [
+        _DELIVERY.account_id == bindparam("account_id"),
+        _DELIVERY.endpoint_id == bindparam("endpoint_id"),
+        *keyset_conditions(_DELIVERY.id, shape),
+    ]
+    if by_event:
+        conditions.append(_DELIVERY.event_id == bindparam("event_id"))
+    statement = (
+        select(_d)
+        .where(*conditions)
+        .order_by(keyset_order(_DELIVERY.id, shape))
+        .limit(keyset_limit())
+    )
+    return Sql(statement)
+
+
+class DeliveryRepository:
+    def __init__(self, conn: Conn, account_id: str) -> None:
+        self.conn = conn
+        self.account_id = account_id
+
+    async def insert(self, values: dict[str, Any]) -> None:
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["v_account_id"] = self.account_id
+        await self.conn.execute(_INSERT_DELIVERY, params)
+
+    async def list(
+        self, endpoint_id: str, event_id: str | None, window: Window
+    ) -> Sequence[Record]:
+        params = keyset_params(window, "wd_")
+        params.update(account_id=self.account_id, endpoint_id=endpoint_id, event_id=event_id)
+        sql = _list_deliveries(keyset_shape(window), event_id is not None)
+        return await self.conn.all(sql, params)
+
+
+# The worker's side: across accounts, each row carrying its account.
+
+_PENDING_BATCH = (
+    select(events.c.account_id, events.c.id, events.c.type, events.c.created_at)
+    .where(events.c.webhook_pending)
+    .order_by(events.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("batch")
+)
+_PENDING_WITH_ENDPOINTS = Sql(
+    select(
+        _PENDING_BATCH.c.account_id,
+        _PENDING_BATCH.c.id.label("event_id"),
+        _PENDING_BATCH.c.type,
+        _PENDING_BATCH.c.created_at,
+        _e.c.id.label("endpoint_id"),
+        _e.c.enabled_events,
+        _e.c.created_at.label("endpoint_created_at"),
+    ).select_from(
+        _PENDING_BATCH.outerjoin(
+            _e,
+            and_(
+                _e.c.account_id == _PENDING_BATCH.c.account_id,
+                _e.c.status == literal("enabled"),
+            ),
+        )
+    )
+)
+_MARK_DISPATCHED = Sql(
+    update(events)
+    .where(
+        events.c.account_id == bindparam("where_account_id"),
+        events.c.id == bindparam("where_id"),
+    )
+    .values(webhook_pending=False)
+)
+
+_ANY_PENDING = Sql(select(events.c.id).where(events.c.webhook_pending).limit(1))
+_ANY_DUE = Sql(select(_q.c.event_id).where(_q.c.next_attempt_at <= bindparam("now")).limit(1))
+_DUE = (
+    select(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id)
+    .where(_q.c.next_attempt_at <= bindparam("now"))
+    .order_by(_q.c.next_attempt_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = Sql(
+    update(_q)
+    .where(tuple_(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id).in_(_DUE))
+    .values(
+        attempts=_q.c.attempts + 1,
+        next_attempt_at=bindparam("lease_until"),
+        claim=bindparam("claim"),
+    )
+)
+_CLAIMED = Sql(
+    select(
+        _q.c.account_id,
+        _q.c.endpoint_id,
+        _q.c.event_id,
+        _q.c.attempts,
+        _q.c.created_at,
+        _e.c.url,
+        _e.c.secret,
+        events.c.type,
+        events.c.data,
+        events.c.created_at.label("event_created_at"),
+    )
+    .select_from(
+        _q.join(_e, and_(_e.c.account_id == _q.c.account_id, _e.c.id == _q.c.endpoint_id)).join(
+            events, and_(events.c.account_id == _q.c.account_id, events.c.id == _q.c.event_id)
+        )
+    )
+    .where(_q.c.claim == bindparam("claim"))
+)
+_HELD = and_(
+    _q.c.account_id == bindparam("where_account_id"),
+    _q.c.endpoint_id == bindparam("where_endpoint_id"),
+    _q.c.event_id == bindparam("where_event_id"),
+    _q.c.claim == bindparam("where_claim"),
+)
+_FINISH = Sql(delete(_q).where(_HELD))
+_RETRY_LATER = Sql(
+    update(_q).where(_HELD).values(next_attempt_at=bindparam("next_attempt_at"), claim=None)
+)
+
+
+class UnscopedDeliveryQueue:
+    """The queue of every account, for the delivery worker only."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def any_pending_event(self) -> bool:
+        return await self.conn.one(_ANY_PENDING, {}) is not None
+
+    async def any_due(self, now: datetime) -> bool:
+        return await self.conn.one(_ANY_DUE, {"now": now}) is not None
+
+    async def pending_events(self, limit: int) -> Sequence[Record]:
+        """Events not yet queued, locked against other workers, each with every enabled
+        endpoint of its account (or one row with no endpoint)."""
+        return await self.conn.all(_PENDING_WITH_ENDPOINTS, {"limit": limit})
+
+    async def enqueue(self, rows: Sequence[tuple[str, str, str]], now: datetime) -> None:
+        """Queues (account, endpoint, event) deliveries, due now."""
+        params = [_queue_params(account, endpoint, event, now) for account, endpoint, event in rows]
+        await self.conn.execute_many(_ENQUEUE[self.conn.dialect], params)
+
+    async def mark_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
+        params = [{"where_account_id": account, "where_id": event} for account, event in keys]
+        await self.conn.execute_many(_MARK_DISPATCHED, params)
+
+    async def claim(self, claim: str, *, now: datetime, lease_until: datetime, limit: int) -> None:
+        """Takes up to ``limit`` due deliveries: hidden from other workers until
+        ``lease_until``, when they are due again should this worker never report back."""
+        params = {"claim": claim, "now": now, "lease_until": lease_until, "limit": limit}
+        await self.conn.execute(_CLAIM, params)
+
+    async def claimed(self, claim: str) -> Sequence[Record]:
+        return await self.conn.all(_CLAIMED, {"claim": claim})
+
+    async def finish(self, key: QueueKey) -> bool:
+        """Removes a delivery that succeeded or ran out of retries, if still ours."""
+        return await self.conn.execute(_FINISH, key.params()) > 0
+
+    async def retry_later(self, key: QueueKey, when: datetime) -> bool:
+        return await self.conn.execute(_RETRY_LATER, {**key.params(), "next_attempt_at": when}) > 0
+
+
+class QueueKey:
+    """One claimed delivery, as the claim that took it."""
+
+    __slots__ = ("account_id", "claim", "endpoint_id", "event_id")
+
+    def __init__(self, account_id: str, endpoint_id: str, event_id: str, claim: str) -> None:
+        self.account_id = account_id
+        self.endpoint_id = endpoint_id
+        self.event_id = event_id
+        self.claim = claim
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "where_account_id": self.account_id,
+            "where_endpoint_id": self.endpoint_id,
+            "where_event_id": self.event_id,
+            "where_claim": self.claim,
+        }

@@ -1,0 +1,287 @@
+"""The delivery worker: queues new events for their endpoints, sends what is due,
+records every attempt, retries with backoff and disables endpoints that keep failing.
+
+No transaction stays open across a request to an endpoint. A delivery is claimed in one
+short transaction (hidden from other workers for a lease longer than the timeout), sent,
+then recorded in another; a worker that dies mid-delivery leaves it to be claimed again
+when the lease ends, so every event reaches every endpoint at least once. On PostgreSQL
+any number of workers share the queue: claims skip rows another worker has locked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import orjson
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from ulid import ULID
+
+from mteja import __version__
+from mteja.config import Settings
+from mteja.core.ids import new_id
+from mteja.core.time import utcnow
+from mteja.db.engine import Database
+from mteja.db.sql import Conn, Record
+from mteja.events.schemas import render_event
+from mteja.events.service import EventRecorder
+from mteja.webhooks.delivery import Outcome, Sender, signed_headers
+from mteja.webhooks.repository import (
+    DeliveryRepository,
+    EndpointRepository,
+    QueueKey,
+    UnscopedDeliveryQueue,
+)
+from mteja.webhooks.rules import retry_delay, subscribes
+from mteja.webhooks.schemas import render_endpoint
+
+log = structlog.get_logger("mteja.webhooks")
+
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, SQLAlchemyError)
+USER_AGENT = f"mteja-webhooks/{__version__}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    timeout: float = 10.0
+    retry_window: timedelta = timedelta(days=3)
+    first_retry: timedelta = timedelta(seconds=30)
+    poll_interval: float = 0.5
+    concurrency: int = 16
+    allow_private_targets: bool = False
+    dispatch_batch: int = 500
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerConfig:
+        return cls(
+            timeout=settings.webhook_timeout_seconds,
+            retry_window=timedelta(seconds=settings.webhook_retry_window_seconds),
+            first_retry=timedelta(seconds=settings.webhook_first_retry_seconds),
+            poll_interval=settings.webhook_poll_interval_seconds,
+            concurrency=settings.webhook_concurrency,
+            allow_private_targets=settings.webhook_allow_private_targets,
+        )
+
+    @property
+    def lease(self) -> timedelta:
+        """Long enough for a send to time out and be recorded, with room to spare."""
+        return timedelta(seconds=self.timeout * 2 + 5)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    key: QueueKey
+    attempt: int
+    started_at: datetime  # of this round of delivery: retries stop a window later
+    url: str
+    secret: str
+    event_type: str
+    body: bytes
+
+
+class DeliveryWorker:
+    # Its own few connections: delivery never waits for, or holds up, the API's pool.
+    POOL_SIZE = 3
+
+    def __init__(self, db: Database, config: WorkerConfig) -> None:
+        self.db = db
+        self.config = config
+        self.sender = Sender(timeout=config.timeout, allow_private=config.allow_private_targets)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Works until ``stop`` is set, then lets deliveries in flight finish."""
+        inflight: set[asyncio.Task[None]] = set()
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                busy = await self._cycle(inflight)
+                if busy and len(inflight) < self.config.concurrency:
+                    continue
+                await asyncio.wait(
+                    {stopping, *inflight},
+                    timeout=self.config.poll_interval,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+        finally:
+            stopping.cancel()
+            if inflight:
+                await asyncio.wait(inflight, timeout=self.config.timeout + 5)
+            for task in inflight:
+                task.cancel()
+            await self.sender.aclose()
+
+    async def _cycle(self, inflight: set[asyncio.Task[None]]) -> bool:
+        """One round of queueing and claiming; whether there was anything to do."""
+        try:
+            dispatched = await self.dispatch()
+            free = self.config.concurrency - len(inflight)
+            claimed = await self.claim(free) if free > 0 else []
+        except DATABASE_ERRORS as error:
+            log.warning("webhook queue unavailable", error_type=type(error).__name__)
+            return False
+        for work in claimed:
+            task = asyncio.create_task(self._deliver(work), name=f"webhook-{work.key.event_id}")
+            inflight.add(task)
+            task.add_done_callback(inflight.discard)
+        return bool(dispatched or claimed)
+
+    async def dispatch(self) -> int:
+        """Queues new events for each enabled endpoint that wants them; how many events."""
+        async with self.db.read() as conn:
+            if not await UnscopedDeliveryQueue(conn).any_pending_event():
+                return 0  # the usual answer, found without taking a write lock
+        async with self.db.write() as conn:
+            queue = UnscopedDeliveryQueue(conn)
+            rows = await queue.pending_events(self.config.dispatch_batch)
+            if not rows:
+                return 0
+            pending: dict[tuple[str, str], None] = {}
+            deliveries: list[tuple[str, str, str]] = []
+            for row in rows:
+                pending[(row["account_id"], row["event_id"])] = None
+                if _wants(row):
+                    deliveries.append((row["account_id"], row["endpoint_id"], row["event_id"]))
+            await queue.enqueue(deliveries, utcnow())
+            await queue.mark_dispatched(list(pending))
+        return len(pending)
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        claim = str(ULID())
+        now = utcnow()
+        async with self.db.read() as conn:
+            if not await UnscopedDeliveryQueue(conn).any_due(now):
+                return []
+        async with self.db.write() as conn:
+            queue = UnscopedDeliveryQueue(conn)
+            await queue.claim(claim, now=now, lease_until=now + self.config.lease, limit=limit)
+            rows = await queue.claimed(claim)
+        return [_claimed(row, claim) for row in rows]
+
+    async def _deliver(self, work: Claimed) -> None:
+        try:
+            await self._attempt(work)
+        except Exception:
+            # A task's failure would otherwise go unseen; the lease brings the work back.
+            log.exception("webhook delivery failed", event_id=work.key.event_id)
+
+    async def _attempt(self, work: Claimed) -> None:
+        attempted_at = utcnow()
+        headers = signed_headers(work.secret, work.key.event_id, work.body, USER_AGENT)
+        outcome = await self.sender.send(work.url, headers, work.body)
+        log.info(
+            "webhook attempt",
+            account_id=work.key.account_id,
+            endpoint_id=work.key.endpoint_id,
+            event_id=work.key.event_id,
+            attempt=work.attempt,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            duration_ms=outcome.duration_ms,
+        )
+        try:
+            await self.record(work, outcome, attempted_at)
+        except DATABASE_ERRORS as error:
+            # Not recorded: the lease runs out and the delivery is simply tried again.
+            log.warning(
+                "webhook attempt not recorded",
+                event_id=work.key.event_id,
+                error_type=type(error).__name__,
+            )
+
+    async def record(self, work: Claimed, outcome: Outcome, attempted_at: datetime) -> None:
+        key = work.key
+        async with self.db.write() as conn:
+            endpoints = EndpointRepository(conn, key.account_id)
+            # Locked first, as every change of an endpoint does, before its queue rows.
+            endpoint = await endpoints.get(key.endpoint_id, for_update=True)
+            if endpoint is None:
+                return  # deleted meanwhile, with its queue and history
+            await DeliveryRepository(conn, key.account_id).insert(
+                {
+                    "id": new_id("wd"),
+                    "endpoint_id": key.endpoint_id,
+                    "event_id": key.event_id,
+                    "event_type": work.event_type,
+                    "attempt": work.attempt,
+                    "status_code": outcome.status_code,
+                    "error": outcome.error,
+                    "duration_ms": outcome.duration_ms,
+                    "created_at": attempted_at,
+                }
+            )
+            queue = UnscopedDeliveryQueue(conn)
+            if outcome.succeeded:
+                await queue.finish(key)
+                await endpoints.mark_healthy(key.endpoint_id)
+                return
+            await self._schedule_retry(queue, work)
+            await self._count_failure(conn, endpoints, endpoint)
+
+    async def _schedule_retry(self, queue: UnscopedDeliveryQueue, work: Claimed) -> None:
+        config = self.config
+        now = utcnow()
+        delay = retry_delay(
+            work.attempt, first_retry=config.first_retry, window=config.retry_window
+        )
+        if now + delay - work.started_at > config.retry_window:
+            await queue.finish(work.key)  # out of retries
+        else:
+            await queue.retry_later(work.key, now + delay)
+
+    async def _count_failure(
+        self, conn: Conn, endpoints: EndpointRepository, endpoint: Record
+    ) -> None:
+        now = utcnow()
+        current = await endpoints.mark_failing(endpoint["id"], now)
+        if current is None or current["status"] != "enabled":
+            return
+        if now - current["failing_since"] < self.config.retry_window:
+            return
+        disabled = await endpoints.update(
+            endpoint["id"],
+            {"status": "disabled", "version": current["version"] + 1, "updated_at": now},
+        )
+        await endpoints.clear_queue(endpoint["id"])
+        await EventRecorder(conn, endpoints.account_id).updated(
+            "webhook_endpoint",
+            render_endpoint(current),
+            render_endpoint(disabled),
+            event_type="webhook_endpoint.disabled",
+        )
+        log.warning(
+            "webhook endpoint disabled",
+            account_id=endpoints.account_id,
+            endpoint_id=endpoint["id"],
+            failing_since=current["failing_since"].isoformat(),
+        )
+
+
+def _wants(row: Record) -> bool:
+    """An endpoint gets the events written after it was created, of the types it chose."""
+    return (
+        row["endpoint_id"] is not None
+        and row["endpoint_created_at"] <= row["created_at"]
+        and subscribes(row["enabled_events"], row["type"])
+    )
+
+
+def _claimed(row: Record, claim: str) -> Claimed:
+    event: dict[str, Any] = {
+        "id": row["event_id"],
+        "type": row["type"],
+        "created_at": row["event_created_at"],
+        "data": row["data"],
+    }
+    return Claimed(
+        key=QueueKey(row["account_id"], row["endpoint_id"], row["event_id"], claim),
+        attempt=row["attempts"],
+        started_at=row["created_at"],
+        url=row["url"],
+        secret=row["secret"],
+        event_type=row["type"],
+        body=orjson.dumps(render_event(event)),
+    )
