@@ -43,17 +43,17 @@ class Receiver:
             return list(self._received)
 
     async def wait_for(
-        self, condition: Callable[[list[Received]], bool], timeout: float = 15.0
+        self, condition: Callable[[list[Received]], bool], within: float = 15.0
     ) -> list[Received]:
-        """The requests so far, once ``condition`` holds for them; fails after ``timeout``.
+        """The requests so far, once ``condition`` holds for them; fails after ``within`` seconds.
         Waits without blocking the event loop, where the app's worker delivers."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             received = self.received
             if condition(received):
                 return received
             await asyncio.sleep(0.02)
-        raise AssertionError(f"not received in {timeout} s; got {len(self.received)} requests")
+        raise AssertionError(f"not received in {within} s; got {len(self.received)} requests")
 
 
 @contextmanager
