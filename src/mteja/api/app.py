@@ -22,6 +22,7 @@ from mteja import __version__
 from mteja.accounts.auth import Authenticator
 from mteja.addresses.routes import router as addresses_router
 from mteja.api.errors import handle_http_exception, handle_mteja_error, handle_validation_error
+from mteja.api.hot_routes import HotRoutes
 from mteja.api.idempotency import IdempotencyMiddleware
 from mteja.api.middleware import RequestMiddleware
 from mteja.api.observability import Metrics, configure_logging
@@ -116,11 +117,17 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Our own metrics and logs cover requests. FastAPI's would check for OpenTelemetry
+        # providers on every request, and its logs include exception messages, which can
+        # carry customer data.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = authenticator
-    # Added first, so it runs inside RequestMiddleware: after authentication.
+    # Added in reverse order of running: RequestMiddleware (authentication) runs first,
+    # then idempotency, then the hot routes, then FastAPI's own routing.
+    app.add_middleware(HotRoutes)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestMiddleware, metrics=metrics)
     app.add_exception_handler(MtejaError, handle_mteja_error)
