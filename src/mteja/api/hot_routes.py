@@ -5,7 +5,8 @@ solving its dependencies cost about a third of a customer read's CPU in profiles
 docs/performance.md and decision 0004). Get, list and create of customers are matched here
 by hand and run the very same route functions; FastAPI still routes everything else and
 still documents these routes. A create whose body is not a valid customer is handed to
-FastAPI's route with its body, so every error reads exactly as it always did.
+FastAPI's route with its body, so every error reads exactly as it always did. A
+dependency or response model added to these three routes would not run here: add it here.
 """
 
 from __future__ import annotations
