@@ -41,12 +41,28 @@ async def webhook_app(database_url: str) -> AsyncIterator[FastAPI]:
         yield application
 
 
+async def delete_endpoints(http: httpx.AsyncClient) -> None:
+    """Deletes every endpoint of the client's account, with what was queued for them: once
+    a test's receiver has closed, nothing keeps retrying towards its port, which a later
+    test's receiver may be given."""
+    while True:
+        response = await http.get("/api/v1/webhook_endpoints", params={"limit": 100})
+        assert response.status_code == 200, response.text
+        endpoints = response.json()["data"]
+        if not endpoints:
+            return
+        for endpoint in endpoints:
+            deleted = await http.delete(f"/api/v1/webhook_endpoints/{endpoint['id']}")
+            assert deleted.status_code in (200, 404), deleted.text
+
+
 @pytest.fixture
 async def hooks_client(webhook_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A new account's client on the delivering app."""
+    """A new account's client on the delivering app; its endpoints are deleted afterwards."""
     created = await new_account(webhook_app, "Webhook merchant")
     async with make_client(webhook_app, created.api_key) as http:
         yield http
+        await delete_endpoints(http)
 
 
 @pytest.fixture

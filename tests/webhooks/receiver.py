@@ -62,6 +62,9 @@ def receiving() -> Iterator[Receiver]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
+            # The answer is decided as the request arrives: a test that changes it once it
+            # has seen a request changes the answers to the next ones only.
+            status, delay = receiver.status, receiver.delay
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             receiver.record(
@@ -72,9 +75,9 @@ def receiving() -> Iterator[Receiver]:
                     at=time.monotonic(),
                 )
             )
-            if receiver.delay:
-                time.sleep(receiver.delay)
-            self.send_response(receiver.status)
+            if delay:
+                time.sleep(delay)
+            self.send_response(status)
             self.send_header("content-length", "0")
             self.end_headers()
 

@@ -13,7 +13,7 @@ from mteja.core.schemas import InputModel, OutputModel, not_null, optional
 from mteja.core.time import format_timestamp
 from mteja.core.validation import storable_text
 from mteja.db.sql import Record
-from mteja.events.service import parse_event_types
+from mteja.events.tables import EVENT_TYPES
 from mteja.webhooks.tables import ENDPOINT_STATUSES
 from mteja.webhooks.targets import MAX_URL_LENGTH
 
@@ -23,9 +23,13 @@ ALL_EVENTS = "*"
 
 
 def _event_pattern(value: str) -> str:
-    if value != ALL_EVENTS:
-        parse_event_types(value)
-    return value
+    """One type, one ``resource.*`` wildcard or ``*``, written exactly (no commas or spaces:
+    a pattern that could never match is refused, not stored)."""
+    if value == ALL_EVENTS or value in EVENT_TYPES:
+        return value
+    if value.endswith(".*") and any(kind.startswith(value[:-1]) for kind in EVENT_TYPES):
+        return value
+    raise ValueError("must be an event type, a resource.* wildcard such as customer.*, or *")
 
 
 def _distinct(patterns: list[str]) -> list[str]:

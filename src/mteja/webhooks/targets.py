@@ -37,7 +37,8 @@ class Target:
 
     @property
     def host(self) -> str:
-        return self.url.host
+        """The host as it goes on the wire: IDNA (``xn--…``) for an international name."""
+        return self.url.raw_host.decode("ascii")
 
     @property
     def port(self) -> int:
@@ -54,19 +55,43 @@ def parse_target(value: str) -> Target:
         raise TargetRefused("not a valid URL") from None
     if url.scheme not in ("http", "https"):
         raise TargetRefused("must be an http or https URL")
-    if not url.host:
+    host = url.raw_host.decode("ascii")
+    if not host:
         raise TargetRefused("must name a host")
-    if literal_address(url.host) is None and not _HOST_NAME.match(url.host):
+    if literal_address(host) is None and not _HOST_NAME.match(host):
         raise TargetRefused("must name a valid host")
     if url.userinfo:
         raise TargetRefused("must not contain credentials")
     return Target(url)
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    """Globally routable unicast, including through every IPv6 form that embeds an IPv4
+    address (mapped, 6to4, Teredo, NAT64): those reach the IPv4 address they carry."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded:
+            return all(is_public(inner) for inner in embedded)
+        if address.is_site_local:
+            return False
+    return address.is_global and not (
+        address.is_multicast or address.is_reserved or address.is_private
+    )
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    if address in _NAT64:
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
 
 
 def literal_address(host: str) -> IPAddress | None:

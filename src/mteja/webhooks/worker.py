@@ -23,7 +23,7 @@ from ulid import ULID
 
 from mteja import __version__
 from mteja.config import Settings
-from mteja.core.ids import new_id
+from mteja.core.ids import new_id_at
 from mteja.core.time import utcnow
 from mteja.db.engine import Database
 from mteja.db.sql import Conn, Record
@@ -169,7 +169,8 @@ class DeliveryWorker:
             log.exception("webhook delivery failed", event_id=work.key.event_id)
 
     async def _attempt(self, work: Claimed) -> None:
-        attempted_at = utcnow()
+        # Made as the attempt starts: the history lists attempts in the order they began.
+        delivery_id, attempted_at = new_id_at("wd")
         headers = signed_headers(work.secret, work.key.event_id, work.body, USER_AGENT)
         outcome = await self.sender.send(work.url, headers, work.body)
         log.info(
@@ -183,7 +184,7 @@ class DeliveryWorker:
             duration_ms=outcome.duration_ms,
         )
         try:
-            await self.record(work, outcome, attempted_at)
+            await self.record(work, outcome, delivery_id, attempted_at)
         except DATABASE_ERRORS as error:
             # Not recorded: the lease runs out and the delivery is simply tried again.
             log.warning(
@@ -192,7 +193,9 @@ class DeliveryWorker:
                 error_type=type(error).__name__,
             )
 
-    async def record(self, work: Claimed, outcome: Outcome, attempted_at: datetime) -> None:
+    async def record(
+        self, work: Claimed, outcome: Outcome, delivery_id: str, attempted_at: datetime
+    ) -> None:
         key = work.key
         async with self.db.write() as conn:
             endpoints = EndpointRepository(conn, key.account_id)
@@ -202,7 +205,7 @@ class DeliveryWorker:
                 return  # deleted meanwhile, with its queue and history
             await DeliveryRepository(conn, key.account_id).insert(
                 {
-                    "id": new_id("wd"),
+                    "id": delivery_id,
                     "endpoint_id": key.endpoint_id,
                     "event_id": key.event_id,
                     "event_type": work.event_type,
@@ -218,28 +221,41 @@ class DeliveryWorker:
                 await queue.finish(key)
                 await endpoints.mark_healthy(key.endpoint_id)
                 return
-            await self._schedule_retry(queue, work)
-            await self._count_failure(conn, endpoints, endpoint)
+            gave_up = await self._schedule_retry(queue, work)
+            await self._count_failure(conn, endpoints, endpoint, work, gave_up=gave_up)
 
-    async def _schedule_retry(self, queue: UnscopedDeliveryQueue, work: Claimed) -> None:
+    async def _schedule_retry(self, queue: UnscopedDeliveryQueue, work: Claimed) -> bool:
+        """Whether the delivery is out of retries (and so dropped)."""
         config = self.config
         now = utcnow()
         delay = retry_delay(
             work.attempt, first_retry=config.first_retry, window=config.retry_window
         )
         if now + delay - work.started_at > config.retry_window:
-            await queue.finish(work.key)  # out of retries
-        else:
-            await queue.retry_later(work.key, now + delay)
+            await queue.finish(work.key)
+            return True
+        await queue.retry_later(work.key, now + delay)
+        return False
 
     async def _count_failure(
-        self, conn: Conn, endpoints: EndpointRepository, endpoint: Record
+        self,
+        conn: Conn,
+        endpoints: EndpointRepository,
+        endpoint: Record,
+        work: Claimed,
+        *,
+        gave_up: bool,
     ) -> None:
+        """Disables an endpoint that has failed every attempt for the retry window, or
+        whose delivery just ran out of retries with every attempt failed (the last retry
+        comes a little before the window ends)."""
         now = utcnow()
         current = await endpoints.mark_failing(endpoint["id"], now)
         if current is None or current["status"] != "enabled":
             return
-        if now - current["failing_since"] < self.config.retry_window:
+        failing_since = current["failing_since"]
+        failing_throughout = gave_up and failing_since <= work.started_at
+        if now - failing_since < self.config.retry_window and not failing_throughout:
             return
         disabled = await endpoints.update(
             endpoint["id"],
