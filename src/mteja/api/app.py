@@ -76,18 +76,25 @@ async def _pruning(db: Database, settings: Settings) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def _delivering(settings: Settings) -> AsyncIterator[None]:
-    """Webhook delivery in this process, beside the API, on connections of its own."""
-    db = Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+async def _delivering(settings: Settings, api_db: Database) -> AsyncIterator[None]:
+    """Webhook delivery in this process, beside the API. On PostgreSQL on connections of
+    its own, so that it never waits for, or holds up, the API's; SQLite has one writer per
+    file anyway, and more connections would only add their page caches to memory."""
+    own_db = (
+        None
+        if api_db.is_sqlite
+        else Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+    )
     stop = asyncio.Event()
-    worker = DeliveryWorker(db, WorkerConfig.from_settings(settings))
+    worker = DeliveryWorker(own_db or api_db, WorkerConfig.from_settings(settings))
     task = asyncio.create_task(worker.run(stop), name="mteja-webhooks")
     try:
         yield
     finally:
         stop.set()
         await task
-        await db.dispose()
+        if own_db is not None:
+            await own_db.dispose()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -106,7 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
             _settle_garbage_collector()
             await stack.enter_async_context(_pruning(db, settings))
             if settings.webhook_worker:
-                await stack.enter_async_context(_delivering(settings))
+                await stack.enter_async_context(_delivering(settings, db))
             yield
 
     app = FastAPI(

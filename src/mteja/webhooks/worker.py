@@ -84,7 +84,7 @@ class Claimed:
 
 
 class DeliveryWorker:
-    # Its own few connections: delivery never waits for, or holds up, the API's pool.
+    # A worker needs few connections: one claim or record at a time per task.
     POOL_SIZE = 3
 
     def __init__(self, db: Database, config: WorkerConfig) -> None:
