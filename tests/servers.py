@@ -20,10 +20,14 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from mteja.accounts.service import AccountService
+from mteja.db import migrate
+from mteja.db.engine import Database
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 HOST = "127.0.0.1"
@@ -73,6 +77,17 @@ def create_account(database_url: str, workdir: Path, name: str) -> str:
     )
     assert result.returncode == 0, f"mteja accounts create failed:\n{result.stderr}"
     return str(json.loads(result.stdout)["api_key"])
+
+
+async def create_account_here(database_url: str, name: str) -> str:
+    """What ``create_account`` does (migrate, then a new account's secret API key), in this
+    process: a CLI start costs seconds, and tests that start many processes add up."""
+    await migrate.upgrade(database_url)
+    db = Database(database_url, pool_size=1)
+    try:
+        return (await AccountService(db).create_account(name)).api_key
+    finally:
+        await db.dispose()
 
 
 def _log_tail(path: Path, lines: int = 40) -> str:
@@ -177,3 +192,75 @@ async def cluster_clients(
         )
         for url in cluster.base_urls
     ]
+
+
+# --- single processes with their own flags and settings (webhook fault tests) ----------------
+
+
+def start_mteja(
+    args: list[str], env: dict[str, str], workdir: Path, name: str
+) -> subprocess.Popen[bytes]:
+    """``mteja *args`` in the background, its output in ``workdir/<name>.log``; the caller
+    stops it (``stop_process``)."""
+    log = workdir / f"{name}.log"
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [*mteja_command(), *args], env=env, cwd=workdir, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it does not exit in time; nothing if it already exited."""
+    _stop(process)
+
+
+def log_tail(workdir: Path, name: str, lines: int = 40) -> str:
+    return _log_tail(workdir / f"{name}.log", lines)
+
+
+@contextmanager
+def serving_with(
+    env: dict[str, str], workdir: Path, *flags: str, name: str = "serve"
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """One ``mteja serve *flags`` with ``env``, ready; its process and base URL. Always
+    stopped on exit (unless the test already killed it)."""
+    port = free_port()
+    process = start_mteja(
+        ["serve", "--host", HOST, "--port", str(port), *flags], env, workdir, name
+    )
+    try:
+        base_url = f"http://{HOST}:{port}"
+        _wait_until_ready(process, base_url, workdir / f"{name}.log")
+        yield process, base_url
+    finally:
+        _stop(process)
+
+
+async def list_all(http: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]]:
+    """Every item of a list endpoint, following ``next_cursor`` page by page."""
+    items: list[dict[str, Any]] = []
+    query: dict[str, str] = {"limit": "100", **params}
+    while True:
+        response = await http.get(path, params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["data"])
+        if not page["has_more"]:
+            return items
+        query["cursor"] = page["next_cursor"]
+
+
+def webhook_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """``server_environment`` with quick webhook timings and loopback receivers allowed;
+    ``settings`` (``timeout_seconds="5"``…) override the ``MTEJA_WEBHOOK_*`` values."""
+    values = {
+        "allow_private_targets": "true",
+        "timeout_seconds": "1",
+        "first_retry_seconds": "0.2",
+        "retry_window_seconds": "600",
+        "poll_interval_seconds": "0.05",
+        **settings,
+    }
+    env = server_environment(database_url)
+    env.update({f"MTEJA_WEBHOOK_{name.upper()}": value for name, value in values.items()})
+    return env
