@@ -25,7 +25,7 @@ from mteja.db.keyset import (
     keyset_params,
     keyset_shape,
 )
-from mteja.db.sql import Conn, Record, Sql, UniqueViolation
+from mteja.db.sql import Record, ScopedRepository, Sql, UniqueViolation
 from mteja.events.repository import EventRepository, EventRow, with_event
 
 _COLUMNS = (
@@ -90,11 +90,7 @@ class CustomerFilters:
     custom_data: tuple[tuple[str, str], ...] = ()
 
 
-class CustomerRepository:
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
+class CustomerRepository(ScopedRepository):
     async def get(self, customer_id: str, *, for_update: bool = False) -> Record | None:
         sql = _GET_FOR_UPDATE if for_update and self.conn.is_postgres else _GET
         return await self.conn.one(sql, {"account_id": self.account_id, "id": customer_id})
@@ -102,8 +98,7 @@ class CustomerRepository:
     async def insert(self, values: dict[str, Any], *, event: EventRow) -> Record | None:
         """The new row and its event, or None (and no event) when the account already has a
         customer with this email. One statement on PostgreSQL, so it needs no transaction."""
-        params = {f"v_{name}": value for name, value in values.items()}
-        params["v_account_id"] = self.account_id
+        params = self.row_params(values)
         if self.conn.is_postgres:
             params.update(event.params(self.account_id))
             return await self.conn.one(with_event(_INSERT["postgresql"]), params)

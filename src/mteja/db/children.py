@@ -36,7 +36,7 @@ from mteja.db.keyset import (
     keyset_params,
     keyset_shape,
 )
-from mteja.db.sql import Conn, Record, Sql
+from mteja.db.sql import Record, ScopedRepository, Sql
 from mteja.db.types import JSONDocument, UTCDateTime, metadata
 
 
@@ -95,16 +95,11 @@ class ChildStatements:
         return sql
 
 
-class ChildRepository:
+class ChildRepository(ScopedRepository):
     statements: ChildStatements
 
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
     async def insert(self, values: dict[str, Any]) -> Record:
-        params = {f"v_{name}": value for name, value in values.items()}
-        params["v_account_id"] = self.account_id
+        params = self.row_params(values)
         row = await self.conn.one(self.statements.insert, params)
         assert row is not None, "INSERT … RETURNING returns the row"
         return row

@@ -103,6 +103,21 @@ class Conn(ABC):
         return self.dialect == "postgresql"
 
 
+class ScopedRepository:
+    """A repository of one account's rows: every statement filters on ``account_id``, which
+    comes from here (the authenticated caller), never from input."""
+
+    def __init__(self, conn: Conn, account_id: str) -> None:
+        self.conn = conn
+        self.account_id = account_id
+
+    def row_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The bind values (``v_<column>``) of a row to insert into this account."""
+        params = {f"v_{name}": value for name, value in values.items()}
+        params["v_account_id"] = self.account_id
+        return params
+
+
 class AsyncpgConn(Conn):
     dialect = "postgresql"
 

@@ -20,7 +20,7 @@ from mteja.db.keyset import (
     keyset_params,
     keyset_shape,
 )
-from mteja.db.sql import Conn, Record, Sql
+from mteja.db.sql import Conn, Record, ScopedRepository, Sql
 from mteja.db.types import UTCDateTime
 from mteja.events.tables import events
 from mteja.webhooks.tables import webhook_endpoints
@@ -98,11 +98,7 @@ def with_event(change: Sql) -> Sql:
     return Sql(select(changed).add_cte(event.cte("event")))
 
 
-class EventRepository:
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
+class EventRepository(ScopedRepository):
     async def insert(self, event: EventRow) -> None:
         params = {
             "v_account_id": self.account_id,

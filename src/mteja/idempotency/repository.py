@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mteja.db.sql import Conn, Record, Sql
+from mteja.db.sql import Conn, Record, ScopedRepository, Sql
 from mteja.idempotency.tables import idempotency_keys as table
 
 _THIS_KEY = and_(table.c.account_id == bindparam("account_id"), table.c.key == bindparam("key"))
@@ -66,11 +66,7 @@ _RELEASE = Sql(delete(table).where(_THIS_KEY))
 _EXPIRE = Sql(delete(table).where(table.c.created_at < bindparam("before")))
 
 
-class IdempotencyRepository:
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
+class IdempotencyRepository(ScopedRepository):
     async def claim(self, key: str, fingerprint: str, *, now: datetime) -> bool:
         params = {
             "v_account_id": self.account_id,

@@ -20,7 +20,7 @@ from mteja.db.keyset import (
     keyset_params,
     keyset_shape,
 )
-from mteja.db.sql import Conn, Record, Sql
+from mteja.db.sql import Conn, Record, ScopedRepository, Sql
 from mteja.events.tables import events
 from mteja.webhooks.tables import webhook_deliveries, webhook_endpoints, webhook_queue
 
@@ -77,15 +77,9 @@ def _list_endpoints(shape: KeysetShape, statuses: int) -> Sql:
     return Sql(statement)
 
 
-class EndpointRepository:
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
+class EndpointRepository(ScopedRepository):
     async def insert(self, values: dict[str, Any]) -> None:
-        params = {f"v_{name}": value for name, value in values.items()}
-        params["v_account_id"] = self.account_id
-        await self.conn.execute(_INSERT_ENDPOINT, params)
+        await self.conn.execute(_INSERT_ENDPOINT, self.row_params(values))
 
     async def count(self) -> int:
         return int(await self.conn.scalar(_COUNT_ENDPOINTS, {"account_id": self.account_id}))
@@ -185,11 +179,7 @@ def _queue_params(
     }
 
 
-class QueueRepository:
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
+class QueueRepository(ScopedRepository):
     async def requeue(self, endpoint_ids: Sequence[str], event_id: str, now: datetime) -> None:
         rows = [
             _queue_params(self.account_id, endpoint, event_id, now) for endpoint in endpoint_ids
@@ -219,15 +209,9 @@ def _list_deliveries(shape: KeysetShape, by_event: bool) -> Sql:
     return Sql(statement)
 
 
-class DeliveryRepository:
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
+class DeliveryRepository(ScopedRepository):
     async def insert(self, values: dict[str, Any]) -> None:
-        params = {f"v_{name}": value for name, value in values.items()}
-        params["v_account_id"] = self.account_id
-        await self.conn.execute(_INSERT_DELIVERY, params)
+        await self.conn.execute(_INSERT_DELIVERY, self.row_params(values))
 
     async def list(
         self, endpoint_id: str, event_id: str | None, window: Window

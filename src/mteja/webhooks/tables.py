@@ -36,6 +36,21 @@ webhook_endpoints = Table(
     Index("ix_webhook_endpoints_account_id_status", "account_id", "status"),
 )
 
+def _of_endpoint_and_event() -> tuple[ForeignKeyConstraint, ForeignKeyConstraint]:
+    """Rows about one event and one endpoint go with either: deleting the endpoint, or
+    retention deleting the event, takes them along."""
+    return (
+        ForeignKeyConstraint(
+            ["account_id", "endpoint_id"],
+            ["webhook_endpoints.account_id", "webhook_endpoints.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["account_id", "event_id"], ["events.account_id", "events.id"], ondelete="CASCADE"
+        ),
+    )
+
+
 # Work to do: one row per event and endpoint until it is delivered or given up.
 webhook_queue = Table(
     "webhook_queue",
@@ -51,14 +66,7 @@ webhook_queue = Table(
     # when the retry window since then has passed.
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("account_id", "endpoint_id", "event_id"),
-    ForeignKeyConstraint(
-        ["account_id", "endpoint_id"],
-        ["webhook_endpoints.account_id", "webhook_endpoints.id"],
-        ondelete="CASCADE",
-    ),
-    ForeignKeyConstraint(
-        ["account_id", "event_id"], ["events.account_id", "events.id"], ondelete="CASCADE"
-    ),
+    *_of_endpoint_and_event(),
     Index("ix_webhook_queue_next_attempt_at", "next_attempt_at"),
     Index("ix_webhook_queue_claim", "claim"),
     Index("ix_webhook_queue_account_id_event_id", "account_id", "event_id"),
@@ -79,14 +87,7 @@ webhook_deliveries = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("account_id", "id"),
-    ForeignKeyConstraint(
-        ["account_id", "endpoint_id"],
-        ["webhook_endpoints.account_id", "webhook_endpoints.id"],
-        ondelete="CASCADE",
-    ),
-    ForeignKeyConstraint(
-        ["account_id", "event_id"], ["events.account_id", "events.id"], ondelete="CASCADE"
-    ),
+    *_of_endpoint_and_event(),
     Index("ix_webhook_deliveries_account_id_endpoint_id_id", "account_id", "endpoint_id", "id"),
     Index("ix_webhook_deliveries_account_id_event_id", "account_id", "event_id"),
 )
