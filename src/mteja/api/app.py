@@ -43,8 +43,9 @@ from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
 
 DESCRIPTION = """\
 The customer API of a billing platform: customers, their billing addresses, businesses
-and payment methods. Authenticate with `Authorization: Bearer <secret API key>`.
-Errors share one envelope; lists page by cursor.
+and payment methods, the events of every change and the webhooks that push them.
+Authenticate with `Authorization: Bearer <secret API key>`. Errors share one envelope;
+lists page by cursor; every POST takes an `Idempotency-Key`.
 """
 
 

@@ -52,6 +52,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 "description": "Mobile money, cards (processor tokens) and bank accounts.",
             },
             {"name": "events", "description": "Every change, written with the change."},
+            {
+                "name": "webhooks",
+                "description": "Events pushed to your URLs, signed (Standard Webhooks), "
+                "retried for three days.",
+            },
             {"name": "operations", "description": "Health, readiness and metrics; no auth."},
         ],
     )
