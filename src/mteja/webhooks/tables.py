@@ -36,6 +36,7 @@ webhook_endpoints = Table(
     Index("ix_webhook_endpoints_account_id_status", "account_id", "status"),
 )
 
+
 def _of_endpoint_and_event() -> tuple[ForeignKeyConstraint, ForeignKeyConstraint]:
     """Rows about one event and one endpoint go with either: deleting the endpoint, or
     retention deleting the event, takes them along."""
