@@ -1,0 +1,229 @@
+"""Typed objects of the API, as the server returns them.
+
+Every model accepts fields it does not know (``extra="allow"``): a newer server adding a
+field never breaks an older client. Statuses and types are plain strings for the same
+reason. Objects read one at a time (get, create, update) carry the server's ``ETag`` in
+``.etag``, to send back as ``if_match=`` on an update or delete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
+
+__all__ = [
+    "Address",
+    "BankAccount",
+    "BankAccountPaymentMethod",
+    "Business",
+    "Card",
+    "CardPaymentMethod",
+    "Contact",
+    "Customer",
+    "CustomerAddress",
+    "Deleted",
+    "Delivery",
+    "Event",
+    "EventData",
+    "MobileMoney",
+    "MobileMoneyPaymentMethod",
+    "PaymentMethod",
+    "Redelivery",
+    "WebhookEndpoint",
+    "WebhookEndpointWithSecret",
+]
+
+
+class MtejaObject(BaseModel):
+    """Base of every model: unknown fields are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    _etag: str | None = PrivateAttr(default=None)
+
+    @property
+    def etag(self) -> str | None:
+        """The ``ETag`` of the response this object came from (None for list items)."""
+        return self._etag
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the data is: the ETag an object was read with does not count."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return (
+            type(self) is type(other)
+            and self.__dict__ == other.__dict__
+            and self.__pydantic_extra__ == other.__pydantic_extra__
+        )
+
+
+class CustomerAddress(MtejaObject):
+    """The six address fields a customer mirrors from its default address."""
+
+    line1: str | None
+    line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str
+
+
+class Customer(MtejaObject):
+    id: str
+    name: str
+    email: str
+    phone: str | None
+    address: CustomerAddress | None
+    payment_method: str | None
+    created_at: datetime
+    updated_at: datetime
+    status: str
+    custom_data: dict[str, Any] | None
+
+
+class Address(MtejaObject):
+    id: str
+    customer_id: str
+    description: str | None
+    line1: str | None
+    line2: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str
+    default: bool
+    status: str
+    custom_data: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Contact(MtejaObject):
+    name: str
+    email: str
+
+
+class Business(MtejaObject):
+    id: str
+    customer_id: str
+    name: str
+    company_number: str | None
+    tax_identifier: str | None
+    contacts: list[Contact]
+    status: str
+    custom_data: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MobileMoney(MtejaObject):
+    provider: str
+    phone: str
+    country: str
+
+
+class Card(MtejaObject):
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class BankAccount(MtejaObject):
+    bank_name: str
+    account_holder_name: str
+    last4: str
+    country: str
+
+
+class _PaymentMethodBase(MtejaObject):
+    id: str
+    customer_id: str
+    status: str
+    custom_data: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MobileMoneyPaymentMethod(_PaymentMethodBase):
+    type: Literal["mobile_money"]
+    mobile_money: MobileMoney
+
+
+class CardPaymentMethod(_PaymentMethodBase):
+    type: Literal["card"]
+    card: Card
+
+
+class BankAccountPaymentMethod(_PaymentMethodBase):
+    type: Literal["bank_account"]
+    bank_account: BankAccount
+
+
+PaymentMethod = Annotated[
+    MobileMoneyPaymentMethod | CardPaymentMethod | BankAccountPaymentMethod,
+    Field(discriminator="type"),
+]
+"""A payment method: one of three models, told apart by ``type``."""
+
+
+class EventData(MtejaObject):
+    object: dict[str, Any]
+    previous_attributes: dict[str, Any] | None
+
+
+class Event(MtejaObject):
+    id: str
+    type: str
+    created_at: datetime
+    data: EventData
+
+
+class WebhookEndpoint(MtejaObject):
+    id: str
+    url: str
+    description: str | None
+    enabled_events: list[str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointWithSecret(WebhookEndpoint):
+    """A just-created endpoint: the only time its signing ``secret`` is shown."""
+
+    secret: str
+
+
+class Delivery(MtejaObject):
+    """One attempt to deliver an event to an endpoint."""
+
+    id: str
+    webhook_endpoint_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    succeeded: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    created_at: datetime
+
+
+class Deleted(MtejaObject):
+    id: str
+    deleted: bool
+
+
+class Redelivery(MtejaObject):
+    """What a redeliver call queued: the event, to these endpoints."""
+
+    event_id: str
+    webhook_endpoint_ids: list[str]
+
+
+PAYMENT_METHOD: TypeAdapter[
+    MobileMoneyPaymentMethod | CardPaymentMethod | BankAccountPaymentMethod
+] = TypeAdapter(PaymentMethod)
