@@ -60,6 +60,8 @@ def parse_target(value: str) -> Target:
         raise TargetRefused("must name a host")
     if literal_address(host) is None and not _HOST_NAME.match(host):
         raise TargetRefused("must name a valid host")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise TargetRefused("must have a port from 1 to 65535")
     if url.userinfo:
         raise TargetRefused("must not contain credentials")
     return Target(url)
