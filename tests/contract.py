@@ -27,6 +27,18 @@ CUSTOMER_FIELDS = {
 ADDRESS_FIELDS = {"line1", "line2", "city", "state", "postal_code", "country"}
 ERROR_FIELDS = {"type", "code", "message", "param", "errors", "request_id"}
 LIST_FIELDS = {"data", "has_more", "next_cursor"}
+# The codes of API.md section 1, by status: for a test that knows the status, not the code.
+ERROR_CODES = {
+    400: ("parameter_invalid", "parameter_missing", "parameter_unknown", "pan_not_allowed"),
+    401: ("api_key_missing", "api_key_invalid"),
+    404: ("resource_missing", "route_not_found"),
+    405: ("method_not_allowed",),
+    409: ("customer_already_exists", "idempotency_key_in_use"),
+    412: ("precondition_failed",),
+    413: ("payload_too_large",),
+    415: ("unsupported_media_type",),
+    422: ("idempotency_key_reused",),
+}
 
 ERROR_TYPES = {
     400: "invalid_request_error",

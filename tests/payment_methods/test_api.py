@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from mteja.db.sql import Sql
+from tests.contract import ERROR_CODES, assert_error
 from tests.factories import create_customer
 
 ULID = "[0-9a-hjkmnp-tv-z]{26}"
@@ -107,24 +108,6 @@ async def customer_of(client: httpx.AsyncClient, customer_id: str) -> dict[str, 
     return dict(response.json())
 
 
-def assert_error(
-    response: httpx.Response, status: int, code: str | None = None, param: str | None = None
-) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"type", "code", "message", "param", "errors", "request_id"}
-    assert error["type"] == ERROR_TYPES[status]
-    if code is not None:
-        assert error["code"] == code
-    assert error["request_id"].startswith("req_")
-    assert error["request_id"] == response.headers["Request-Id"]
-    if param is not None:
-        assert param in [e["param"] for e in error["errors"]], error
-    return dict(error)
-
-
 def assert_not_echoed(response: httpx.Response, number: str) -> None:
     """The digits appear nowhere in the response, in any grouping."""
     digits = re.sub(r"\D", "", number)
@@ -196,7 +179,7 @@ async def test_provider_is_inferred_as_mpesa_for_vodacom_tz_and_safaricom_ke(
 async def test_landline_is_400_on_the_phone(client: httpx.AsyncClient) -> None:
     customer = await create_customer(client)
     response = await client.post(methods_url(customer["id"]), json=momo_body(TZ_LANDLINE))
-    assert_error(response, 400, "parameter_invalid", "mobile_money.phone")
+    assert_error(response, 400, "parameter_invalid", params=["mobile_money.phone"])
     assert await list_all(client, customer["id"]) == []
 
 
@@ -206,7 +189,7 @@ async def test_landline_is_400_on_the_phone(client: httpx.AsyncClient) -> None:
 async def test_national_or_invalid_numbers_are_400(client: httpx.AsyncClient, phone: str) -> None:
     customer = await create_customer(client)
     response = await client.post(methods_url(customer["id"]), json=momo_body(phone))
-    assert_error(response, 400, "parameter_invalid", "mobile_money.phone")
+    assert_error(response, 400, "parameter_invalid", params=["mobile_money.phone"])
     assert await list_all(client, customer["id"]) == []
 
 
@@ -223,7 +206,7 @@ async def test_uninferable_provider_is_400_listing_the_accepted_providers(
 ) -> None:
     customer = await create_customer(client)
     response = await client.post(methods_url(customer["id"]), json=momo_body(phone))
-    error = assert_error(response, 400, "parameter_invalid", "mobile_money.provider")
+    error = assert_error(response, 400, "parameter_invalid", params=["mobile_money.provider"])
     for slug in accepted:
         assert slug in error["message"]
     assert await list_all(client, customer["id"]) == []
@@ -251,7 +234,7 @@ async def test_provider_that_does_not_operate_in_the_numbers_country_is_400(
         methods_url(customer["id"]),
         json=momo_body(mobile_money={"phone": UG_MTN, "provider": "mpesa"}),
     )
-    assert_error(response, 400, "parameter_invalid", "mobile_money.provider")
+    assert_error(response, 400, "parameter_invalid", params=["mobile_money.provider"])
     assert await list_all(client, customer["id"]) == []
 
 
@@ -262,7 +245,7 @@ async def test_unknown_provider_slug_is_400(client: httpx.AsyncClient, provider:
         methods_url(customer["id"]),
         json=momo_body(mobile_money={"phone": TZ_VODACOM, "provider": provider}),
     )
-    assert_error(response, 400, "parameter_invalid", "mobile_money.provider")
+    assert_error(response, 400, "parameter_invalid", params=["mobile_money.provider"])
 
 
 async def test_mobile_money_country_is_derived_not_sent(client: httpx.AsyncClient) -> None:
@@ -271,7 +254,7 @@ async def test_mobile_money_country_is_derived_not_sent(client: httpx.AsyncClien
         methods_url(customer["id"]),
         json=momo_body(mobile_money={"phone": TZ_VODACOM, "country": "KE"}),
     )
-    assert_error(response, 400, "parameter_unknown", "mobile_money.country")
+    assert_error(response, 400, "parameter_unknown", params=["mobile_money.country"])
 
 
 # --- cards and bank accounts -----------------------------------------------------------------
@@ -380,7 +363,7 @@ async def test_invalid_create_is_400_naming_the_field_and_creates_nothing(
     customer = await create_customer(client)
     before = await customer_of(client, customer["id"])
     response = await client.post(methods_url(customer["id"]), json=body)
-    assert_error(response, 400, None, param)
+    assert_error(response, 400, ERROR_CODES[400], params=[param])
     assert await list_all(client, customer["id"]) == []
     assert await customer_of(client, customer["id"]) == before
 
@@ -470,7 +453,7 @@ async def test_card_number_in_the_query_is_400_and_not_echoed(
     customer = await create_customer(client)
     await create_method(client, customer["id"], card_body())
     response = await client.get(methods_url(customer["id"]), params=params)
-    assert_error(response, 400)
+    assert_error(response, 400, ERROR_CODES[400])
     assert_not_echoed(response, PAN)
 
 
@@ -485,7 +468,7 @@ async def test_card_number_in_the_path_is_refused_and_not_echoed(
         response = await client.request(method, path, json={"custom_data": None})
         # The collection route has no PATCH or DELETE: 405 is fine, an echo is not.
         assert response.status_code in (400, 404, 405), response.text
-        assert_error(response, response.status_code)
+        assert_error(response, response.status_code, ERROR_CODES[response.status_code])
         assert_not_echoed(response, PAN)
     assert await list_all(client, customer["id"]) == [existing]
 
@@ -568,7 +551,7 @@ async def test_revoked_method_cannot_be_made_active_again(client: httpx.AsyncCli
     revoked = await client.patch(url, json={"status": "revoked"})
     assert revoked.json()["status"] == "revoked"
     response = await client.patch(url, json={"status": "active"})
-    assert_error(response, 400, "parameter_invalid", "status")
+    assert_error(response, 400, "parameter_invalid", params=["status"])
     assert (await client.get(url)).json() == revoked.json()
     again = await client.patch(url, json={"status": "revoked"})
     assert again.status_code == 200
@@ -593,7 +576,7 @@ async def test_patch_accepts_only_custom_data_and_revocation(
     customer = await create_customer(client)
     method = await create_method(client, customer["id"], card_body())
     url = methods_url(customer["id"], method["id"])
-    assert_error(await client.patch(url, json=body), 400)
+    assert_error(await client.patch(url, json=body), 400, ERROR_CODES[400])
     assert (await client.get(url)).json() == method
 
 
@@ -698,7 +681,7 @@ async def test_customer_payment_method_refuses_anything_but_its_own_active_metho
     response = await client.patch(
         f"/api/v1/customers/{customer['id']}", json={"payment_method": target}
     )
-    assert_error(response, 400, "parameter_invalid", "payment_method")
+    assert_error(response, 400, "parameter_invalid", params=["payment_method"])
     assert await customer_of(client, customer["id"]) == before
     assert before["payment_method"] == current["id"]
 
@@ -748,7 +731,7 @@ async def test_list_status_filter_selects_revoked_or_active(client: httpx.AsyncC
         await client.get(methods_url(customer["id"]), params={"status": "archived"}),
         400,
         "parameter_invalid",
-        "status",
+        params=["status"],
     )
 
 
