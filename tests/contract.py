@@ -105,6 +105,23 @@ def assert_customer_shape(customer: dict[str, Any]) -> None:
         assert set(customer["address"]) == ADDRESS_FIELDS, customer["address"]
 
 
+async def every_item(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a list route, following ``next_cursor`` page by page; each page must be
+    a list envelope, and paging must end."""
+    query: dict[str, Any] = {"limit": 100, **params}
+    items: list[dict[str, Any]] = []
+    for _ in range(1000):
+        response = await client.get(path, params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert_list_envelope(page)
+        items += page["data"]
+        if not page["has_more"]:
+            return items
+        query["cursor"] = page["next_cursor"]
+    raise AssertionError("paging did not end")
+
+
 def assert_list_envelope(body: dict[str, Any]) -> None:
     assert set(body) == LIST_FIELDS, body
     assert isinstance(body["data"], list)

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -234,20 +233,6 @@ def serving_with(
         yield process, base_url
     finally:
         _stop(process)
-
-
-async def list_all(http: httpx.AsyncClient, path: str, **params: str) -> list[dict[str, Any]]:
-    """Every item of a list endpoint, following ``next_cursor`` page by page."""
-    items: list[dict[str, Any]] = []
-    query: dict[str, str] = {"limit": "100", **params}
-    while True:
-        response = await http.get(path, params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items.extend(page["data"])
-        if not page["has_more"]:
-            return items
-        query["cursor"] = page["next_cursor"]
 
 
 def webhook_environment(database_url: str, **settings: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_client, new_account
-from tests.contract import TIMESTAMP, assert_error, assert_list_envelope
+from tests.contract import TIMESTAMP, assert_error, assert_list_envelope, every_item
 from tests.factories import create_customer
 
 EVENTS = "/api/v1/events"
@@ -74,19 +74,7 @@ def assert_event_shape(event: dict[str, Any]) -> None:
 
 async def all_events(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
     """Every event the key sees, oldest first, over as many pages as it takes."""
-    query: dict[str, Any] = {"limit": 100, "order": "asc", **params}
-    events: list[dict[str, Any]] = []
-    for _ in range(100):
-        response = await client.get(EVENTS, params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert_list_envelope(page)
-        events += page["data"]
-        if not page["has_more"]:
-            break
-        query["cursor"] = page["next_cursor"]
-    else:
-        raise AssertionError("paging did not end")
+    events = await every_item(client, EVENTS, **{"order": "asc", **params})
     for event in events:
         assert_event_shape(event)
     return events

@@ -24,7 +24,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from mteja.api.app import create_app
 from mteja.webhooks.delivery import Sender, signed_headers
 from tests.conftest import make_client, new_account
-from tests.contract import TIMESTAMP, assert_list_envelope
+from tests.contract import TIMESTAMP, every_item
 from tests.factories import create_customer
 from tests.webhooks.conftest import delete_endpoints, webhook_settings
 from tests.webhooks.receiver import Received, Receiver, receiving
@@ -109,19 +109,7 @@ async def deliveries(
     client: httpx.AsyncClient, endpoint_id: str, **params: Any
 ) -> list[dict[str, Any]]:
     """Every recorded attempt to the endpoint, newest first, over all pages."""
-    query: dict[str, Any] = {"limit": 100, **params}
-    found: list[dict[str, Any]] = []
-    for _ in range(50):
-        response = await client.get(f"{ENDPOINTS}/{endpoint_id}/deliveries", params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert_list_envelope(page)
-        found += page["data"]
-        if not page["has_more"]:
-            break
-        query["cursor"] = page["next_cursor"]
-    else:
-        raise AssertionError("paging did not end")
+    found = await every_item(client, f"{ENDPOINTS}/{endpoint_id}/deliveries", **params)
     for delivery in found:
         assert_delivery_shape(delivery, endpoint_id)
     return found

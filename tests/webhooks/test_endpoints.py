@@ -16,7 +16,13 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import make_client
-from tests.contract import TIMESTAMP, assert_error, assert_list_envelope, assert_request_id
+from tests.contract import (
+    TIMESTAMP,
+    assert_error,
+    assert_list_envelope,
+    assert_request_id,
+    every_item,
+)
 from tests.factories import create_customer
 
 ENDPOINTS = "/api/v1/webhook_endpoints"
@@ -86,19 +92,7 @@ async def get_endpoint(client: httpx.AsyncClient, endpoint_id: str) -> httpx.Res
 
 
 async def all_endpoints(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
-    query: dict[str, Any] = {"limit": 100, **params}
-    found: list[dict[str, Any]] = []
-    for _ in range(50):
-        response = await client.get(ENDPOINTS, params=query)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        assert_list_envelope(page)
-        found += page["data"]
-        if not page["has_more"]:
-            break
-        query["cursor"] = page["next_cursor"]
-    else:
-        raise AssertionError("paging did not end")
+    found = await every_item(client, ENDPOINTS, **params)
     for endpoint in found:
         assert_endpoint_shape(endpoint)
     return found

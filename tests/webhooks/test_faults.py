@@ -25,12 +25,12 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.conftest import BACKENDS
+from tests.contract import every_item
 from tests.factories import customer_body
 from tests.servers import (
     HTTP_TIMEOUT,
     create_account_here,
     fresh_database,
-    list_all,
     log_tail,
     serving_with,
     start_mteja,
@@ -82,7 +82,7 @@ async def create_customers(http: httpx.AsyncClient, count: int, at_once: int) ->
 
 
 async def created_events(http: httpx.AsyncClient) -> list[dict[str, Any]]:
-    return await list_all(http, EVENTS, type="customer.created")
+    return await every_item(http, EVENTS, type="customer.created")
 
 
 async def eventually(check: Callable[[], Awaitable[str | None]], within: float) -> None:
@@ -208,7 +208,7 @@ async def _all_succeeded(
 ) -> str | None:
     """None once each event has a succeeded attempt at ``endpoint`` (and those that took more
     than one attempt are added to ``retried``)."""
-    attempts = await list_all(http, f"{ENDPOINTS}/{endpoint.id}/deliveries")
+    attempts = await every_item(http, f"{ENDPOINTS}/{endpoint.id}/deliveries")
     succeeded = [attempt for attempt in attempts if attempt["succeeded"]]
     missing = event_ids - {attempt["event_id"] for attempt in succeeded}
     if missing:
@@ -271,7 +271,7 @@ async def test_a_server_killed_during_a_burst_of_creates_loses_no_customer_and_n
                     )
                     assert again.json()["email"] == customer["email"]
 
-                existing = [c["id"] for c in await list_all(http, CUSTOMERS)]
+                existing = [c["id"] for c in await every_item(http, CUSTOMERS)]
                 events = await created_events(http)
 
         assert len(existing) == len(set(existing))

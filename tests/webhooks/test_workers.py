@@ -25,12 +25,12 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.conftest import BACKENDS
+from tests.contract import every_item
 from tests.factories import customer_body
 from tests.servers import (
     HTTP_TIMEOUT,
     create_account_here,
     fresh_database,
-    list_all,
     log_tail,
     serving_with,
     start_mteja,
@@ -104,7 +104,7 @@ async def create_customers(http: httpx.AsyncClient, count: int) -> list[str]:
 async def created_event(http: httpx.AsyncClient) -> str:
     """A new customer's ``customer.created`` event id."""
     [customer_id] = await create_customers(http, 1)
-    events = await list_all(http, EVENTS, type="customer.created")
+    events = await every_item(http, EVENTS, type="customer.created")
     ids = [event["id"] for event in events if event["data"]["object"]["id"] == customer_id]
     assert len(ids) == 1, events
     return str(ids[0])
@@ -131,8 +131,8 @@ async def arrives(receiver: Receiver, event_id: str, log: Path) -> None:
 
 async def attempts(http: httpx.AsyncClient, **params: str) -> list[dict[str, Any]]:
     """Every delivery attempt to the account's one endpoint."""
-    [endpoint] = await list_all(http, ENDPOINTS)
-    return await list_all(http, f"{ENDPOINTS}/{endpoint['id']}/deliveries", **params)
+    [endpoint] = await every_item(http, ENDPOINTS)
+    return await every_item(http, f"{ENDPOINTS}/{endpoint['id']}/deliveries", **params)
 
 
 @contextmanager
@@ -175,7 +175,7 @@ async def test_three_workers_send_each_event_exactly_once(site: Site) -> None:
         async with client(site.base_url, api_key) as http:
             secret = await subscribe(http, receiver)
             await create_customers(http, customers)
-            event_ids = {e["id"] for e in await list_all(http, EVENTS, type="customer.created")}
+            event_ids = {e["id"] for e in await every_item(http, EVENTS, type="customer.created")}
             assert len(event_ids) == customers
 
             # All queued before the workers start, which then race for it; a small
