@@ -19,11 +19,10 @@ from mteja.core.paging import Window
 from mteja.customers.tables import customers
 from mteja.db.keyset import (
     KeysetShape,
-    keyset_conditions,
-    keyset_limit,
-    keyset_order,
+    keyset_page,
     keyset_params,
     keyset_shape,
+    one_of,
 )
 from mteja.db.sql import Record, ScopedRepository, Sql, UniqueViolation
 from mteja.events.repository import EventRepository, EventRow, with_event
@@ -165,24 +164,16 @@ def _list(
     custom_data: int,
 ) -> Sql:
     """One statement per combination of filters, built on first use."""
-    conditions = [_IN_ACCOUNT, *keyset_conditions(customers.c.id, shape)]
+    conditions = [_IN_ACCOUNT]
     if statuses:
-        conditions.append(
-            customers.c.status.in_([bindparam(f"status_{i}") for i in range(statuses)])
-        )
+        conditions.append(one_of(customers.c.status, "status", statuses))
     if email:
         conditions.append(customers.c.email_key == bindparam("email_key"))
     if search:
         conditions.append(_search_clause(dialect))
     if custom_data:
         conditions.extend(_custom_data_clauses(dialect, custom_data))
-    statement = (
-        select(*_COLUMNS)
-        .where(*conditions)
-        .order_by(keyset_order(customers.c.id, shape))
-        .limit(keyset_limit())
-    )
-    return Sql(statement)
+    return keyset_page(select(*_COLUMNS), customers.c.id, shape, *conditions)
 
 
 def _search_clause(dialect: str) -> ColumnElement[bool]:

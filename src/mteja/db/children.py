@@ -30,11 +30,10 @@ from sqlalchemy import (
 from mteja.core.paging import Window
 from mteja.db.keyset import (
     KeysetShape,
-    keyset_conditions,
-    keyset_limit,
-    keyset_order,
+    keyset_page,
     keyset_params,
     keyset_shape,
+    one_of,
 )
 from mteja.db.sql import Record, ScopedRepository, Sql
 from mteja.db.types import JSONDocument, UTCDateTime, metadata
@@ -80,18 +79,11 @@ class ChildStatements:
     def list(self, shape: KeysetShape, statuses: int) -> Sql:
         sql = self._lists.get((shape, statuses))
         if sql is None:
-            conditions = [self._owned, *keyset_conditions(self.key_column, shape)]
+            conditions: list[ColumnElement[bool]] = [self._owned]
             if statuses:
-                conditions.append(
-                    self.table.c.status.in_([bindparam(f"status_{i}") for i in range(statuses)])
-                )
-            statement = (
-                select(self.table)
-                .where(*conditions)
-                .order_by(keyset_order(self.key_column, shape))
-                .limit(keyset_limit())
-            )
-            sql = self._lists[(shape, statuses)] = Sql(statement)
+                conditions.append(one_of(self.table.c.status, "status", statuses))
+            sql = keyset_page(select(self.table), self.key_column, shape, *conditions)
+            self._lists[(shape, statuses)] = sql
         return sql
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import ColumnElement, Select, bindparam
 
 from mteja.core.paging import Order, Window
+from mteja.db.sql import Sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +62,19 @@ def keyset_order(column: Any, shape: KeysetShape) -> Any:
 
 def keyset_limit() -> Any:
     return bindparam("keyset_limit")
+
+
+def keyset_page(query: Select[Any], key: Any, shape: KeysetShape, *where: Any) -> Sql:
+    """``query`` filtered by ``where`` and cut to one page in ``key`` order."""
+    statement = (
+        query.where(*where, *keyset_conditions(key, shape))
+        .order_by(keyset_order(key, shape))
+        .limit(keyset_limit())
+    )
+    return Sql(statement)
+
+
+def one_of(column: Any, name: str, count: int) -> ColumnElement[bool]:
+    """``column IN (:name_0, …, :name_<count-1>)``: a filter on a list of values."""
+    result: ColumnElement[bool] = column.in_([bindparam(f"{name}_{i}") for i in range(count)])
+    return result

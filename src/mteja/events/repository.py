@@ -14,11 +14,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from mteja.core.paging import Window
 from mteja.db.keyset import (
     KeysetShape,
-    keyset_conditions,
-    keyset_limit,
-    keyset_order,
+    keyset_page,
     keyset_params,
     keyset_shape,
+    one_of,
 )
 from mteja.db.sql import Conn, Record, ScopedRepository, Sql
 from mteja.db.types import UTCDateTime
@@ -50,16 +49,10 @@ _PRUNE = Sql(delete(events).where(events.c.created_at < bindparam("before")))
 
 @cache
 def _list(shape: KeysetShape, types: int) -> Sql:
-    conditions = [_IN_ACCOUNT, *keyset_conditions(events.c.id, shape)]
+    conditions = [_IN_ACCOUNT]
     if types:
-        conditions.append(events.c.type.in_([bindparam(f"type_{i}") for i in range(types)]))
-    statement = (
-        select(events)
-        .where(*conditions)
-        .order_by(keyset_order(events.c.id, shape))
-        .limit(keyset_limit())
-    )
-    return Sql(statement)
+        conditions.append(one_of(events.c.type, "type", types))
+    return keyset_page(select(events), events.c.id, shape, *conditions)
 
 
 @dataclass(frozen=True, slots=True)

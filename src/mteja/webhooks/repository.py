@@ -14,11 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from mteja.core.paging import Window
 from mteja.db.keyset import (
     KeysetShape,
-    keyset_conditions,
-    keyset_limit,
-    keyset_order,
+    keyset_page,
     keyset_params,
     keyset_shape,
+    one_of,
 )
 from mteja.db.sql import Conn, Record, ScopedRepository, Sql
 from mteja.events.tables import events
@@ -68,13 +67,10 @@ def _update_endpoint(columns: tuple[str, ...]) -> Sql:
 
 @cache
 def _list_endpoints(shape: KeysetShape, statuses: int) -> Sql:
-    conditions = [_e.c.account_id == bindparam("account_id"), *keyset_conditions(_e.c.id, shape)]
+    conditions = [_e.c.account_id == bindparam("account_id")]
     if statuses:
-        conditions.append(_e.c.status.in_([bindparam(f"status_{i}") for i in range(statuses)]))
-    statement = (
-        select(_e).where(*conditions).order_by(keyset_order(_e.c.id, shape)).limit(keyset_limit())
-    )
-    return Sql(statement)
+        conditions.append(one_of(_e.c.status, "status", statuses))
+    return keyset_page(select(_e), _e.c.id, shape, *conditions)
 
 
 class EndpointRepository(ScopedRepository):
@@ -196,17 +192,10 @@ def _list_deliveries(shape: KeysetShape, by_event: bool) -> Sql:
     conditions = [
         _DELIVERY.account_id == bindparam("account_id"),
         _DELIVERY.endpoint_id == bindparam("endpoint_id"),
-        *keyset_conditions(_DELIVERY.id, shape),
     ]
     if by_event:
         conditions.append(_DELIVERY.event_id == bindparam("event_id"))
-    statement = (
-        select(_d)
-        .where(*conditions)
-        .order_by(keyset_order(_DELIVERY.id, shape))
-        .limit(keyset_limit())
-    )
-    return Sql(statement)
+    return keyset_page(select(_d), _DELIVERY.id, shape, *conditions)
 
 
 class DeliveryRepository(ScopedRepository):
