@@ -98,8 +98,8 @@ def _replaying(request: Request, receive: Receive) -> Receive:
         nonlocal replayed
         if not replayed:
             replayed = True
-            body: bytes = getattr(request, "_body", b"")
-            return {"type": "http.request", "body": body, "more_body": False}
+            # Read once already: the request returns its cached copy.
+            return {"type": "http.request", "body": await request.body(), "more_body": False}
         return await receive()
 
     return replay
