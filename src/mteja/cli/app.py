@@ -1,4 +1,6 @@
-"""Operator commands: serve, worker, db, accounts, keys."""
+"""The ``mteja`` command. Operators: serve, worker, db, accounts, keys (on the database,
+by ``MTEJA_DATABASE_URL``). Merchants: customers, events (through the API, by
+``MTEJA_API_KEY`` and ``MTEJA_API_URL``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mteja.accounts.service import AccountService, CreatedKey
+from mteja.cli import customers, events
 from mteja.config import Settings
 from mteja.core.errors import NotFound
 from mteja.core.time import format_timestamp
@@ -32,6 +35,8 @@ keys_app = typer.Typer(help="Secret API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(customers.app, name="customers")
+app.add_typer(events.app, name="events")
 
 console = Console()
 errors = Console(stderr=True)

@@ -1,0 +1,302 @@
+"""``mteja customers import``: read a customer file, check every row locally, then create
+the good ones through the API with bounded concurrency.
+
+Each row's ``Idempotency-Key`` is derived from its line number and its content, so a run
+that was killed or interrupted can simply be started again: rows already created are
+answered from the server's idempotency store instead of being created twice, and rows
+that never arrived are created now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, cast
+
+from pydantic import ValidationError
+
+from mteja.api.errors import field_error
+from mteja.cli.layouts import (
+    CSV_LAYOUTS,
+    ERROR_COLUMN,
+    JSON_LAYOUTS,
+    LINE_COLUMN,
+    Layout,
+    RowError,
+    detect_csv,
+    detect_json,
+)
+from mteja.customers.schemas import CustomerCreate
+from mteja_client import (
+    APIConnectionError,
+    APIError,
+    AsyncMteja,
+    AuthenticationError,
+    MtejaError,
+)
+from mteja_client.params import CustomerCreateParams
+
+MAX_CONCURRENCY = 64
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    JSONL = "jsonl"
+
+    @classmethod
+    def of(cls, path: Path) -> Format:
+        suffix = path.suffix.lower()
+        if suffix in (".jsonl", ".ndjson", ".json"):
+            return cls.JSONL
+        if suffix in (".csv", ".txt"):
+            return cls.CSV
+        raise ValueError(f"cannot tell the format of {path.name}: use --format csv|jsonl")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of the file: where it starts, what it held, and either the create
+    request it becomes or why it cannot become one."""
+
+    line: int
+    source: dict[str, Any]
+    body: dict[str, Any] | None
+    problem: str | None
+
+    @property
+    def idempotency_key(self) -> str:
+        content = json.dumps(self.body, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(f"{self.line}\n{content}".encode()).hexdigest()
+        return f"mteja-import-{digest[:48]}"
+
+
+class CustomerFile:
+    """A customer file, read lazily from disk as often as needed (once to check it, once
+    to import it), so that its size never shows in memory."""
+
+    def __init__(self, path: Path, file_format: Format, layout: Layout | None) -> None:
+        self.path = path
+        self.format = file_format
+        self.layout = layout or self._detect()
+
+    def _detect(self) -> Layout:
+        if self.format is Format.CSV:
+            return detect_csv(self.header())
+        for row in self._json_records():
+            if isinstance(row[1], dict):
+                return detect_json(row[1])
+        return Layout.MTEJA
+
+    def header(self) -> list[str]:
+        with self._open() as handle:
+            return next(csv.reader(handle), [])
+
+    def rows(self) -> Iterator[Row]:
+        if self.format is Format.CSV:
+            yield from self._csv_rows()
+        else:
+            yield from self._json_rows()
+
+    def _open(self) -> IO[str]:
+        # utf-8-sig: spreadsheets save CSV with a byte-order mark.
+        return self.path.open(encoding="utf-8-sig", newline="")
+
+    def _csv_rows(self) -> Iterator[Row]:
+        to_customer = CSV_LAYOUTS[self.layout]
+        with self._open() as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                return
+            width = len(header)
+            line = reader.line_num + 1
+            for cells in reader:
+                start, line = line, reader.line_num + 1
+                if not any(cells):
+                    continue
+                source = dict(zip(header, cells, strict=False))
+                if len(cells) != width:
+                    problem = f"has {len(cells)} values; the header has {width}"
+                    yield Row(start, source, None, problem)
+                    continue
+                # In CSV an empty cell is the only way to say null.
+                values = {column: (cell if cell != "" else None) for column, cell in source.items()}
+                yield _checked(start, source, to_customer, values)
+
+    def _json_records(self) -> Iterator[tuple[int, Any, str | None]]:
+        with self._open() as handle:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    yield number, json.loads(text), None
+                except ValueError as error:
+                    yield number, None, f"not valid JSON ({error.args[0].split(':')[0]})"
+
+    def _json_rows(self) -> Iterator[Row]:
+        to_customer = JSON_LAYOUTS[self.layout]
+        for line, record, problem in self._json_records():
+            if problem is not None:
+                yield Row(line, {}, None, problem)
+            elif not isinstance(record, dict):
+                yield Row(line, {"value": record}, None, "must be a JSON object")
+            else:
+                yield _checked(line, record, to_customer, record)
+
+
+def _checked(
+    line: int,
+    source: dict[str, Any],
+    to_customer: Callable[[Mapping[str, Any]], dict[str, Any]],
+    values: Mapping[str, Any],
+) -> Row:
+    """The row with the create request its layout makes of ``values``, checked by the very model the
+    server validates a create with, so that a row passing here fails there only for what
+    only the server knows (an email already in the account)."""
+    try:
+        body = to_customer(values)
+        CustomerCreate.model_validate(body)
+    except RowError as error:
+        return Row(line, source, None, str(error))
+    except ValidationError as error:
+        problems = [field_error(dict(detail)) for detail in error.errors()]
+        reason = "; ".join(f"{p.param}: {p.message}" if p.param else p.message for p in problems)
+        return Row(line, source, None, reason)
+    return Row(line, source, body, None)
+
+
+class RejectFile:
+    """Rows that were not imported, in the input's own format, with the reason and line
+    added. Created only when there is something to write; a stale one from an earlier run
+    is removed first, so what is there after a run is that run's."""
+
+    def __init__(self, path: Path, file_format: Format, header: list[str]) -> None:
+        self.path = path
+        self.format = file_format
+        self.header = [*header, ERROR_COLUMN, LINE_COLUMN]
+        self.count = 0
+        self._handle: IO[str] | None = None
+        self._csv: Any = None
+        path.unlink(missing_ok=True)
+
+    def write(self, row: Row, reason: str) -> None:
+        self.count += 1
+        handle = self._ensure_open()
+        if self.format is Format.CSV:
+            values = [*(row.source.get(column, "") for column in self.header[:-2])]
+            self._csv.writerow([*values, reason, row.line])
+        else:
+            record = {**row.source, ERROR_COLUMN: reason, LINE_COLUMN: row.line}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def _ensure_open(self) -> IO[str]:
+        if self._handle is None:
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            if self.format is Format.CSV:
+                self._csv = csv.writer(self._handle)
+                self._csv.writerow(self.header)
+        return self._handle
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+
+
+class ImportStopped(Exception):
+    """The import cannot go on (wrong key, server unreachable or failing); re-running it
+    later resumes where it stopped."""
+
+    def __init__(self, error: MtejaError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class Outcome:
+    imported: int = 0
+    refused: int = 0
+    refused_by_code: dict[str, int] = field(default_factory=dict)
+
+
+def is_row_refusal(error: MtejaError) -> bool:
+    """A 4xx about the row itself; anything else (auth, network, 5xx, 429 after retries)
+    would fail every row alike and stops the import instead."""
+    return (
+        isinstance(error, APIError)
+        and not isinstance(error, AuthenticationError | APIConnectionError)
+        and error.status is not None
+        and 400 <= error.status < 500
+        and error.status != 429
+    )
+
+
+async def import_rows(
+    client: AsyncMteja,
+    rows: Iterator[Row],
+    *,
+    concurrency: int,
+    rejects: RejectFile,
+    on_done: Any,
+) -> Outcome:
+    """Create every valid row, ``concurrency`` at a time; rows the server refuses go to
+    ``rejects``. ``on_done()`` is called once per row handled."""
+    outcome = Outcome()
+    queue: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=concurrency * 2)
+
+    async def create(row: Row) -> None:
+        body = cast("CustomerCreateParams", row.body)
+        try:
+            await client.customers.create(idempotency_key=row.idempotency_key, **body)
+        except MtejaError as error:
+            if not is_row_refusal(error):
+                raise ImportStopped(error) from error
+            outcome.refused += 1
+            code = error.code or str(error.status)
+            outcome.refused_by_code[code] = outcome.refused_by_code.get(code, 0) + 1
+            rejects.write(row, _reason(error))
+        else:
+            outcome.imported += 1
+        on_done()
+
+    async def work() -> None:
+        while (row := await queue.get()) is not None:
+            await create(row)
+
+    async def feed() -> None:
+        for row in rows:
+            if row.body is not None:
+                await queue.put(row)
+        for _ in range(concurrency):
+            await queue.put(None)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(feed())
+            for _ in range(concurrency):
+                group.create_task(work())
+    except ExceptionGroup as failure:
+        stopped = failure.subgroup(ImportStopped)
+        if stopped is None:
+            raise
+        raise _first(stopped) from None
+    return outcome
+
+
+def _first(group: BaseExceptionGroup[ImportStopped]) -> ImportStopped:
+    first = group.exceptions[0]
+    return first if isinstance(first, ImportStopped) else _first(first)
+
+
+def _reason(error: MtejaError) -> str:
+    if error.errors:
+        return "; ".join(f"{e.param}: {e.message}" if e.param else e.message for e in error.errors)
+    return f"{error.code}: {error.message}" if error.code else error.message
