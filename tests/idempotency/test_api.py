@@ -655,3 +655,34 @@ async def test_a_replay_names_the_request_that_ran_in_original_request(
     assert replay.headers["original-request"] == first.headers["request-id"]
     assert replay.headers["request-id"] != first.headers["request-id"]
     assert replay.json()["error"]["request_id"] == first.headers["request-id"]
+
+
+async def _send_half_a_request(base_url: str, api_key: str, key: str, body: bytes) -> None:
+    """Headers and half the body, then the connection drops: a client killed mid-send."""
+    url = httpx.URL(base_url)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    head = (
+        f"POST {CUSTOMERS} HTTP/1.1\r\nHost: {url.host}\r\n"
+        f"Authorization: Bearer {api_key}\r\nContent-Type: application/json\r\n"
+        f"Idempotency-Key: {key}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    writer.write(head.encode() + body[: len(body) // 2])
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the server has read what was sent
+    writer.transport.abort()
+    assert await reader.read() == b""  # no answer to a request that never finished
+
+
+@pytest.mark.slow
+async def test_a_request_cut_off_mid_body_holds_nothing_against_its_retry(
+    cluster: Cluster,
+) -> None:
+    key, payload = new_key(), customer_body()
+    body = encode(payload)
+    await _send_half_a_request(cluster.base_urls[0], cluster.api_key, key, body)
+    async with AsyncExitStack() as stack:
+        (http, *_) = await cluster_clients(stack, cluster, max_connections=1)
+        retried = await post(http, CUSTOMERS, body, key)
+        assert retried.status_code == 201, retried.text
+        assert REPLAYED not in retried.headers
+        assert await customer_ids(http, email=payload["email"]) == [retried.json()["id"]]

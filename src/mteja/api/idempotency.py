@@ -38,6 +38,10 @@ class IdempotencyMiddleware:
             await error_response(error, request_id)(scope, receive, send)
             return
         body = await _read_body(receive)
+        if body is None:
+            # The client went away before its body was whole: nothing to run, and no
+            # fingerprint of half a body must hold its key against the retry.
+            return
         db = scope["app"].state.db
         service = IdempotencyService(db, principal.account_id)
         try:
@@ -89,16 +93,16 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
     return digest.hexdigest()
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body, or None when the client disconnected before sending all of it."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
 def _replay(body: bytes) -> Receive:

@@ -125,7 +125,8 @@ def _announce_default_account(created: CreatedKey) -> None:
         f"[bold]{created.account_id}[/bold] with this secret API key. It is shown only now:\n"
         f"  {created.api_key}\n"
         f"Try: curl -H 'Authorization: Bearer {created.api_key}' "
-        "http://127.0.0.1:8000/api/v1/customers",
+        "http://127.0.0.1:8000/api/v1/customers\n"
+        "Or open the dashboard at http://127.0.0.1:8000/dashboard and sign in with the key.",
         soft_wrap=True,
     )
 

@@ -16,7 +16,16 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from mteja.cli.remote import ApiKey, ApiUrl, connect, console, reporting_errors, timestamp, wire
+from mteja.cli.remote import (
+    ApiKey,
+    ApiUrl,
+    connect,
+    console,
+    errors,
+    reporting_errors,
+    timestamp,
+    wire,
+)
 from mteja_client import Event, Mteja
 from mteja_client.params import EventListParams
 
@@ -105,6 +114,7 @@ def tail(
             following.start_at(since)
         else:
             following.start_now()
+        errors.print(f"following events of {client.base_url} (Ctrl-C to stop)", highlight=False)
         try:
             while True:
                 for event in following.poll():

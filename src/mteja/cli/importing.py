@@ -34,13 +34,7 @@ from mteja.cli.layouts import (
     detect_json,
 )
 from mteja.customers.schemas import CustomerCreate
-from mteja_client import (
-    APIConnectionError,
-    APIError,
-    AsyncMteja,
-    AuthenticationError,
-    MtejaError,
-)
+from mteja_client import AsyncMteja, InvalidRequestError, MtejaError
 from mteja_client.params import CustomerCreateParams
 
 MAX_CONCURRENCY = 64
@@ -228,15 +222,10 @@ class Outcome:
 
 
 def is_row_refusal(error: MtejaError) -> bool:
-    """A 4xx about the row itself; anything else (auth, network, 5xx, 429 after retries)
-    would fail every row alike and stops the import instead."""
-    return (
-        isinstance(error, APIError)
-        and not isinstance(error, AuthenticationError | APIConnectionError)
-        and error.status is not None
-        and 400 <= error.status < 500
-        and error.status != 429
-    )
+    """The server refused this row (400, 409, 422…). Anything else (a wrong key, the
+    network, a 5xx or 429 after retries, a key still in use by a crashed run's request)
+    would fail every row alike, or pass on a later run, and stops the import instead."""
+    return isinstance(error, InvalidRequestError) and error.code != "idempotency_key_in_use"
 
 
 async def import_rows(
