@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     )
     webhook_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+
+    session_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs the dashboard's session cookies. Unset: a random secret per "
+        "process, so a restart signs everyone out and several processes cannot share "
+        "sessions; set the same value (32+ characters) on every process to keep them.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -63,6 +63,15 @@ class Authenticator:
             raise AuthenticationFailed()
         return Principal(account_id=account_id, key_id=key_id)
 
+    async def active_account(self, key_id: str) -> str | None:
+        """The account of a key that is still active, or None once it is revoked: for
+        sessions that started with the key (the dashboard), checked on every request."""
+        try:
+            account_id, _ = await self._lookup(key_id)
+        except AuthenticationFailed:
+            return None
+        return account_id
+
     async def _lookup(self, key_id: str) -> tuple[str, str]:
         cached = self._cache.get(key_id)
         if cached is not None and self._cache_live and cached[2] > time.monotonic():

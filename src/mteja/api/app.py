@@ -32,6 +32,8 @@ from mteja.businesses.routes import router as businesses_router
 from mteja.config import Settings
 from mteja.core.errors import MtejaError
 from mteja.customers.routes import router as customers_router
+from mteja.dashboard.pages import Dashboard
+from mteja.dashboard.routes import ROUTERS as DASHBOARD_ROUTERS
 from mteja.db.engine import Database
 from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
@@ -133,6 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = authenticator
+    app.state.dashboard = Dashboard(settings)
     # Added in reverse order of running: RequestMiddleware (authentication) runs first,
     # then idempotency, then the hot routes, then FastAPI's own routing.
     app.add_middleware(HotRoutes)
@@ -148,6 +151,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events_router)
     app.include_router(redeliver_router)
     app.include_router(webhooks_router)
+    # Outside /api/: the middleware leaves authentication to the dashboard's own session.
+    for dashboard_router in DASHBOARD_ROUTERS:
+        app.include_router(dashboard_router)
 
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> Response:

@@ -49,6 +49,27 @@ _ID_BY_EMAIL_KEY = Sql(
     select(customers.c.id).where(_IN_ACCOUNT, customers.c.email_key == bindparam("email_key"))
 )
 _DELETE = Sql(delete(customers).where(_BY_ID).returning(*_COLUMNS))
+# Served by the (account_id, status, id) index alone.
+_COUNT_BY_STATUS = Sql(
+    select(customers.c.status, func.count()).where(_IN_ACCOUNT).group_by(customers.c.status)
+)
+
+
+@cache
+def _created_per_day(dialect: str) -> Sql:
+    """Customers per UTC day from a lower id bound on: a range of the primary key."""
+    if dialect == "postgresql":
+        day: Any = func.to_char(func.timezone("UTC", customers.c.created_at), literal("YYYY-MM-DD"))
+    else:
+        # SQLite keeps timestamps as naive UTC text, "YYYY-MM-DD HH:MM:SS…".
+        day = func.substr(customers.c.created_at, 1, 10)
+    day = day.label("day")
+    return Sql(
+        select(day, func.count())
+        .where(_IN_ACCOUNT, customers.c.id >= bindparam("min_id"))
+        .group_by(day)
+        .order_by(day)
+    )
 
 
 def _insert(dialect_insert: Any) -> Sql:
@@ -123,6 +144,16 @@ class CustomerRepository(ScopedRepository):
             raise
         assert row is not None, "the caller holds the row locked"
         return row
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.conn.all(_COUNT_BY_STATUS, {"account_id": self.account_id})
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def created_per_day(self, min_id: str) -> dict[str, int]:
+        """``{"2026-11-25": 12, …}``: customers created per UTC day, ids from ``min_id`` on."""
+        params = {"account_id": self.account_id, "min_id": min_id}
+        rows = await self.conn.all(_created_per_day(self.conn.dialect), params)
+        return {str(row[0]): int(row[1]) for row in rows}
 
     async def delete(self, customer_id: str) -> Record | None:
         """The deleted row, as it was; None when there was none."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mteja.addresses.schemas import ADDRESS_FIELDS, AddressIn, AddressPatch
@@ -15,7 +17,7 @@ from mteja.core.errors import (
 )
 from mteja.core.etags import matches_etag
 from mteja.core.ids import is_valid_id, new_id_at
-from mteja.core.paging import Page, Window, page_from_rows, parse_statuses
+from mteja.core.paging import Page, Window, page_from_rows, parse_statuses, ulid_bound
 from mteja.core.time import utcnow
 from mteja.core.validation import email_key, is_national, storable_text, to_e164
 from mteja.core.values import same_value
@@ -158,6 +160,23 @@ class CustomerService:
         async with self.db.read() as conn:
             rows = await CustomerRepository(conn, self.account_id).list(filters, window)
         return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
+
+    async def count_by_status(self) -> dict[str, int]:
+        """How many customers the account has in each status (every status listed)."""
+        async with self.db.read() as conn:
+            counts = await CustomerRepository(conn, self.account_id).count_by_status()
+        return {status: counts.get(status, 0) for status in CUSTOMER_STATUSES}
+
+    async def created_per_day(self, days: int) -> Sequence[tuple[date, int]]:
+        """Customers created on each of the last ``days`` UTC days, today last; zeros kept."""
+        today = utcnow().date()
+        first = today - timedelta(days=days - 1)
+        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+        min_id = "cus_" + ulid_bound(start)
+        async with self.db.read() as conn:
+            counts = await CustomerRepository(conn, self.account_id).created_per_day(min_id)
+        every_day = (first + timedelta(days=offset) for offset in range(days))
+        return [(day, counts.get(day.isoformat(), 0)) for day in every_day]
 
 
 def parse_list_query(

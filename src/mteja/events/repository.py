@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, exists, insert, literal, select
+from sqlalchemy import ColumnElement, String, bindparam, delete, exists, insert, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from mteja.core.paging import Window
@@ -55,12 +55,19 @@ def _list(shape: KeysetShape, types: int) -> Sql:
     return keyset_page(select(events), events.c.id, shape, *conditions)
 
 
+@cache
+def _list_of_customer(shape: KeysetShape) -> Sql:
+    of_customer = events.c.customer_id == bindparam("customer_id")
+    return keyset_page(select(events), events.c.id, shape, _IN_ACCOUNT, of_customer)
+
+
 @dataclass(frozen=True, slots=True)
 class EventRow:
     event_id: str
     type: str
     data: Any
     created_at: datetime
+    customer_id: str | None
 
     def params(self, account_id: str) -> dict[str, Any]:
         return {
@@ -69,6 +76,7 @@ class EventRow:
             "e_type": self.type,
             "e_data": self.data,
             "e_created_at": self.created_at,
+            "e_customer_id": self.customer_id,
         }
 
 
@@ -78,13 +86,14 @@ def with_event(change: Sql) -> Sql:
     the event row is written only if the change returned a row. PostgreSQL only."""
     changed = change.statement.cte("changed")  # type: ignore[attr-defined]
     event = insert(events).from_select(
-        ["account_id", "id", "type", "data", "created_at", "webhook_pending"],
+        ["account_id", "id", "type", "data", "created_at", "customer_id", "webhook_pending"],
         select(
             bindparam("e_account_id"),
             bindparam("e_id"),
             bindparam("e_type"),
             bindparam("e_data", type_=JSONB),
             bindparam("e_created_at", type_=UTCDateTime()),
+            bindparam("e_customer_id", type_=String(30)),
             _has_webhooks("e_account_id"),
         ).select_from(changed),
     )
@@ -99,6 +108,7 @@ class EventRepository(ScopedRepository):
             "v_type": event.type,
             "v_data": event.data,
             "v_created_at": event.created_at,
+            "v_customer_id": event.customer_id,
         }
         await self.conn.execute(_INSERT, params)
 
@@ -111,6 +121,11 @@ class EventRepository(ScopedRepository):
         for index, kind in enumerate(types):
             params[f"type_{index}"] = kind
         return await self.conn.all(_list(keyset_shape(window), len(types)), params)
+
+    async def list_of_customer(self, customer_id: str, window: Window) -> Sequence[Record]:
+        params = keyset_params(window, "evt_")
+        params.update(account_id=self.account_id, customer_id=customer_id)
+        return await self.conn.all(_list_of_customer(keyset_shape(window)), params)
 
 
 class UnscopedEventPruner:

@@ -16,6 +16,8 @@ from mteja.events.tables import EVENT_TYPES
 
 # Always changes with any other field; listing it would only add noise.
 _NOT_AN_ATTRIBUTE_CHANGE = frozenset({"updated_at"})
+# Resources whose objects belong to a customer, named by their ``customer_id``.
+_OWNED_BY_CUSTOMER = frozenset({"address", "business", "payment_method"})
 
 
 class EventNotFound(NotFound):
@@ -33,7 +35,7 @@ class EventRecorder:
         await self.repo.insert(created_event(resource, after))
 
     async def deleted(self, resource: str, before: dict[str, Any]) -> None:
-        await self._record(f"{resource}.deleted", before, None)
+        await self._record(resource, f"{resource}.deleted", before, None)
 
     async def updated(
         self,
@@ -51,23 +53,43 @@ class EventRecorder:
             if name not in _NOT_AN_ATTRIBUTE_CHANGE and not same_value(value, after.get(name))
         }
         if previous:
-            await self._record(event_type or f"{resource}.updated", after, previous)
+            await self._record(resource, event_type or f"{resource}.updated", after, previous)
 
     async def _record(
-        self, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None
+        self,
+        resource: str,
+        event_type: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None,
     ) -> None:
-        await self.repo.insert(_event(event_type, obj, previous))
+        await self.repo.insert(_event(resource, event_type, obj, previous))
 
 
 def created_event(resource: str, after: dict[str, Any]) -> EventRow:
     """The event of a creation, for a repository that writes it with the row itself."""
-    return _event(f"{resource}.created", after, None)
+    return _event(resource, f"{resource}.created", after, None)
 
 
-def _event(event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> EventRow:
+def _customer_of(resource: str, obj: dict[str, Any]) -> str | None:
+    if resource == "customer":
+        return str(obj["id"])
+    if resource in _OWNED_BY_CUSTOMER:
+        return str(obj["customer_id"])
+    return None
+
+
+def _event(
+    resource: str, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None
+) -> EventRow:
     event_id, created_at = new_monotonic_id_at("evt")
     data = {"object": obj, "previous_attributes": previous}
-    return EventRow(event_id=event_id, type=event_type, data=data, created_at=created_at)
+    return EventRow(
+        event_id=event_id,
+        type=event_type,
+        data=data,
+        created_at=created_at,
+        customer_id=_customer_of(resource, obj),
+    )
 
 
 def parse_event_types(value: str | None) -> tuple[str, ...]:
@@ -104,6 +126,14 @@ class EventService:
     async def list(self, types: tuple[str, ...], window: Window) -> Page[Record]:
         async with self.db.read() as conn:
             rows = await EventRepository(conn, self.account_id).list(types, window)
+        return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
+
+    async def list_of_customer(self, customer_id: str, window: Window) -> Page[Record]:
+        """The events about one customer and its sub-resources, newest first by default."""
+        async with self.db.read() as conn:
+            rows = await EventRepository(conn, self.account_id).list_of_customer(
+                customer_id, window
+            )
         return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
 
 

@@ -37,12 +37,16 @@ events = Table(
     # {"object": …, "previous_attributes": …}: what webhooks deliver, as it was then.
     Column("data", JSONDocument, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The customer the event is about (its own events and its sub-resources'), for the
+    # dashboard's timeline; null for events about no customer (webhook endpoints).
+    Column("customer_id", String(30), nullable=True),
     # True when the account had an enabled webhook endpoint as the event was written:
     # the event waits for the delivery worker to queue it for each endpoint.
     Column("webhook_pending", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("account_id", "id"),
     ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
     Index("ix_events_account_id_type_id", "account_id", "type", "id"),
+    Index("ix_events_account_id_customer_id_id", "account_id", "customer_id", "id"),
     # Retention prunes by age across accounts.
     Index("ix_events_created_at", "created_at"),
 )

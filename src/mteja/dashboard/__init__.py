@@ -1,0 +1,1 @@
+"""The merchant dashboard: server-rendered pages on the domain services, at ``/dashboard``."""

@@ -1,0 +1,33 @@
+"""Who is signed in: the session of a request, checked against its API key every time."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from mteja.accounts.auth import Authenticator
+from mteja.dashboard.forms import check_origin, check_token, read_form
+from mteja.dashboard.pages import SignInRequired, dashboard_of
+from mteja.dashboard.session import SESSION_COOKIE, Session
+
+
+async def require_session(request: Request) -> Session:
+    """The signed-in session; SignInRequired without one, or once its key is revoked."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = dashboard_of(request).signer.session_of(cookie)
+    if session is None:
+        raise SignInRequired(notice="expired" if cookie else None)
+    authenticator: Authenticator = request.app.state.authenticator
+    if await authenticator.active_account(session.key_id) != session.account_id:
+        raise SignInRequired(notice="ended")
+    request.state.dashboard_session = session
+    request.state.account_id = session.account_id  # for the request's log line
+    return session
+
+
+async def signed_form(request: Request) -> tuple[Session, dict[str, str]]:
+    """The session and the posted form, after the CSRF checks every form passes."""
+    session = await require_session(request)
+    check_origin(request)
+    form = await read_form(request)
+    check_token(session.csrf_token, form)
+    return session, form
