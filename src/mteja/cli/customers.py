@@ -34,6 +34,7 @@ from mteja.cli.importing import (
     ImportStopped,
     Outcome,
     RejectFile,
+    Row,
     import_rows,
 )
 from mteja.cli.layouts import ADDRESS_PARTS, Layout
@@ -368,31 +369,38 @@ def import_customers(
         if dry_run or valid == 0:
             raise typer.Exit(code=1 if invalid else 0)
         started = time.perf_counter()
-        outcome = _import(customers, valid, concurrency, reject_file, api_key, api_url)
+        # Checked already: the second pass only needs to leave the invalid lines out.
+        good_rows = (row for row in customers.rows(validate=False) if row.line not in invalid)
+        outcome = _import(good_rows, valid, concurrency, reject_file, api_key, api_url)
     finally:
         reject_file.close()
-    _summarise(outcome, valid, invalid, time.perf_counter() - started, reject_file)
+    _summarise(outcome, valid, len(invalid), time.perf_counter() - started, reject_file)
     if reject_file.count:
         raise typer.Exit(code=1)
 
 
-def _check(customers: CustomerFile, reject_file: RejectFile) -> tuple[int, int]:
-    valid = invalid = 0
+def _check(customers: CustomerFile, reject_file: RejectFile) -> tuple[int, set[int]]:
+    """Every row through the server's validation; the number of good rows and the lines
+    of the bad ones, each reported and written to the reject file."""
+    valid = 0
+    invalid: set[int] = set()
     for row in customers.rows():
         if row.problem is None:
             valid += 1
             continue
-        invalid += 1
+        invalid.add(row.line)
         errors.print(f"line {row.line}: {escape(row.problem)}", highlight=False, soft_wrap=True)
         reject_file.write(row, row.problem)
     layout = customers.layout.value
-    summary = f"{customers.path.name} ({layout} layout): {valid:,} rows ready, {invalid:,} invalid"
+    summary = (
+        f"{customers.path.name} ({layout} layout): {valid:,} rows ready, {len(invalid):,} invalid"
+    )
     errors.print(summary, highlight=False)
     return valid, invalid
 
 
 def _import(
-    customers: CustomerFile,
+    rows: Iterator[Row],
     valid: int,
     concurrency: int,
     reject_file: RejectFile,
@@ -407,7 +415,7 @@ def _import(
             with _progress(total=valid) as (progress, task):
                 return await import_rows(
                     client,
-                    customers.rows(),
+                    rows,
                     concurrency=concurrency,
                     rejects=reject_file,
                     on_done=lambda: progress.advance(task),

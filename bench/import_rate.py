@@ -1,0 +1,205 @@
+"""How fast ``mteja customers import`` brings customers in, row by row through the API.
+
+    uv run python bench/import_rate.py --backend postgresql --rows 100000
+    uv run python bench/import_rate.py --backend sqlite --rows 100000
+
+It creates a fresh database and an account, starts one ``mteja serve`` (everything on:
+auth, validation, events, logs, metrics, the in-process webhook worker), writes a CSV of
+``--rows`` customers in mteja's layout, then times, as separate commands:
+
+- ``import --dry-run``: reading and checking every row locally (no requests);
+- ``import``: the check again, then one create per row, ``--concurrency`` at a time,
+  each with its idempotency key.
+
+The resident memory of the import process and of the server is sampled throughout, to
+show that the import holds the file's rows in constant memory. A markdown report is
+printed. The database and files are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from report import read_rss_kib
+from run import (
+    DEFAULT_POSTGRES_URL,
+    Server,
+    _create_database,
+    _drop_database,
+    _free_port,
+    _mteja_command,
+    _run_cli,
+    _start_server,
+    _stop_server,
+    _wait_ready,
+)
+from seed import FIRST_NAMES, LAST_NAMES
+
+SUMMARY = re.compile(r"imported ([\d,]+) of ([\d,]+) rows in ([\d.]+) s")
+HEADER = [
+    "name",
+    "email",
+    "phone",
+    "status",
+    "address_line1",
+    "address_city",
+    "address_country",
+    "custom_data",
+]
+
+
+def write_file(path: Path, rows: int, seed: int = 7) -> None:
+    """``rows`` valid customers, in the proportions of a real book: most with a phone,
+    half with an address, a third with custom data."""
+    draw = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for number in range(rows):
+            first, last = draw.choice(FIRST_NAMES), draw.choice(LAST_NAMES)
+            with_address = number % 2 == 0
+            writer.writerow(
+                [
+                    f"{first} {last}",
+                    f"{first.lower()}.{last.lower()}.{number}@example.co.tz",
+                    f"+2557{draw.randrange(10_000_000, 99_999_999)}" if number % 5 else "",
+                    "active" if number % 10 else "inactive",
+                    f"Plot {draw.randrange(1, 999)}" if with_address else "",
+                    draw.choice(("Dar es Salaam", "Arusha", "Mwanza")) if with_address else "",
+                    "TZ" if with_address else "",
+                    json.dumps({"crm_id": f"C-{number}"}) if number % 3 == 0 else "",
+                ]
+            )
+
+
+@dataclass
+class PeakRss:
+    """The highest resident memory of a process, sampled until stopped."""
+
+    pid: int
+    peak_kib: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> PeakRss:
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            rss = read_rss_kib(self.pid)
+            if rss is not None:
+                self.peak_kib = max(self.peak_kib, rss)
+
+
+@dataclass
+class Timed:
+    seconds: float
+    stderr: str
+    peak_rss_kib: int
+
+
+def timed_import(args: list[str], env: dict[str, str], server: Server) -> tuple[Timed, int]:
+    """Runs ``mteja customers import *args``; its time and peak RSS, and the server's."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*_mteja_command(), "customers", "import", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with PeakRss(process.pid) as client_rss, PeakRss(server.pid) as server_rss:
+        _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    return Timed(seconds, stderr, client_rss.peak_kib), server_rss.peak_kib
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="mteja-import-bench-") as tmp:
+        workdir = Path(tmp)
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        database = _create_database(args.backend, workdir, args.postgres_url, stamp)
+        try:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("MTEJA_")}
+            env.update(MTEJA_DATABASE_URL=database.url, MTEJA_LOG_LEVEL="warning")
+            created = json.loads(_run_cli(["accounts", "create", "Import bench", "--json"], env))
+            port = _free_port()
+            server = _start_server(
+                "mteja",
+                [*_mteja_command(), "serve", "--port", str(port)],
+                env,
+                port,
+                workdir / "serve.log",
+            )
+            try:
+                _wait_ready(server, "/readyz")
+                print(_report(args, database.version, workdir, env, created["api_key"], server))
+            finally:
+                _stop_server(server)
+        finally:
+            _drop_database(database)
+
+
+def _report(
+    args: argparse.Namespace,
+    version: str,
+    workdir: Path,
+    env: dict[str, str],
+    api_key: str,
+    server: Server,
+) -> str:
+    path = workdir / "customers.csv"
+    write_file(path, args.rows)
+    client_env = {**env, "MTEJA_API_KEY": api_key, "MTEJA_API_URL": server.base_url}
+    check, _ = timed_import([str(path), "--dry-run"], client_env, server)
+    run, server_peak = timed_import(
+        [str(path), "--concurrency", str(args.concurrency)], client_env, server
+    )
+    found = SUMMARY.search(run.stderr)
+    if found is None:
+        raise RuntimeError(f"the import did not finish:\n{run.stderr[-3000:]}")
+    imported = int(found.group(1).replace(",", ""))
+    import_seconds = float(found.group(3))
+    if imported != args.rows:
+        raise RuntimeError(f"imported {imported} of {args.rows}:\n{run.stderr[-3000:]}")
+    return "\n".join(
+        [
+            f"## Import: {args.rows:,} rows, {version}, concurrency {args.concurrency}",
+            "",
+            "| step | time | rows/s | peak RSS of `mteja customers import` |",
+            "| --- | ---: | ---: | ---: |",
+            f"| check only (`--dry-run`) | {check.seconds:.1f} s "
+            f"| {args.rows / check.seconds:,.0f} | {check.peak_rss_kib / 1024:.0f} MiB |",
+            f"| import (check + create) | {run.seconds:.1f} s | "
+            f"{args.rows / run.seconds:,.0f} | {run.peak_rss_kib / 1024:.0f} MiB |",
+            f"| of which creating | {import_seconds:.1f} s | {imported / import_seconds:,.0f} | |",
+            "",
+            f"Server peak RSS during the import: {server_peak / 1024:.0f} MiB.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
