@@ -63,9 +63,9 @@ def _fail(message: str) -> typer.Exit:
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Interface to bind [default: 127.0.0.1].")
+        str | None, typer.Option(help="Interface to bind \\[default: 127.0.0.1].")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: 8000].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port \\[default: 8000].")] = None,
     no_worker: Annotated[
         bool,
         typer.Option(
@@ -84,7 +84,9 @@ def serve(
     _run(migrate.upgrade(settings.database_url))
     created = _run(_with_accounts(settings, lambda s: s.create_default_account_if_none()))
     if created is not None:
-        _announce_default_account(created)
+        _announce_default_account(
+            created, f"http://{host or settings.host}:{port or settings.port}"
+        )
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -119,14 +121,14 @@ def worker() -> None:
     _run(deliver())
 
 
-def _announce_default_account(created: CreatedKey) -> None:
+def _announce_default_account(created: CreatedKey, base_url: str) -> None:
     console.print(
         "[bold green]First start:[/bold green] created a default account "
         f"[bold]{created.account_id}[/bold] with this secret API key. It is shown only now:\n"
         f"  {created.api_key}\n"
         f"Try: curl -H 'Authorization: Bearer {created.api_key}' "
-        "http://127.0.0.1:8000/api/v1/customers\n"
-        "Or open the dashboard at http://127.0.0.1:8000/dashboard and sign in with the key.",
+        f"{base_url}/api/v1/customers\n"
+        f"Or open the dashboard at {base_url}/dashboard and sign in with the key.",
         soft_wrap=True,
     )
 

@@ -4,6 +4,7 @@ update, delete), and whole accounts out of and into files (export, import)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -241,7 +242,11 @@ def update_customer(
     for field, value in (("phone", phone), ("payment_method", payment_method)):
         if value is not None:
             body[field] = value or None
-    address = _address(line1, line2, city, state, postal_code, country)
+    # As for the phone, an empty value clears an address part.
+    address = {
+        part: value or None
+        for part, value in _address(line1, line2, city, state, postal_code, country).items()
+    }
     if no_address and address:
         raise fail("--no-address cannot go with address options")
     if no_address:
@@ -291,7 +296,7 @@ def export_customers(
         Format | None,
         typer.Option(
             "--format",
-            help="csv or jsonl [default: from the file name, else csv].",
+            help="csv or jsonl \\[default: from the file name, else csv].",
             show_default=False,
         ),
     ] = None,
@@ -325,13 +330,13 @@ def import_customers(
     file_format: Annotated[
         Format | None,
         typer.Option(
-            "--format", help="csv or jsonl [default: from the file name].", show_default=False
+            "--format", help="csv or jsonl \\[default: from the file name].", show_default=False
         ),
     ] = None,
     layout: Annotated[
         Layout | None,
         typer.Option(
-            help="Whose columns: mteja, stripe or paddle [default: told from the file].",
+            help="Whose columns: mteja, stripe or paddle \\[default: told from the file].",
             show_default=False,
         ),
     ] = None,
@@ -341,7 +346,8 @@ def import_customers(
     rejects: Annotated[
         Path | None,
         typer.Option(
-            help="Where rows not imported go [default: FILE.rejects.csv|jsonl].", show_default=False
+            help="Where rows not imported go \\[default: FILE.rejects.csv|jsonl].",
+            show_default=False,
         ),
     ] = None,
     dry_run: Annotated[
@@ -410,13 +416,15 @@ def _import(
     async def run() -> Outcome:
         # Retries go on longer than by default: a server restarting mid-import is waited
         # for rather than failing the run.
-        client = connect_async(api_key, api_url, max_retries=6)
-        async with client:
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(connect_async(api_key, api_url, max_retries=6))
+                for _ in range(concurrency)
+            ]
             with _progress(total=valid) as (progress, task):
                 return await import_rows(
-                    client,
+                    clients,
                     rows,
-                    concurrency=concurrency,
                     rejects=reject_file,
                     on_done=lambda: progress.advance(task),
                 )

@@ -14,7 +14,7 @@ import csv
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -233,19 +233,23 @@ def is_row_refusal(error: MtejaError) -> bool:
 
 
 async def import_rows(
-    client: AsyncMteja,
+    clients: Sequence[AsyncMteja],
     rows: Iterator[Row],
     *,
-    concurrency: int,
     rejects: RejectFile,
     on_done: Any,
 ) -> Outcome:
-    """Create every valid row, ``concurrency`` at a time; rows the server refuses go to
-    ``rejects``. ``on_done()`` is called once per row handled."""
+    """Create every valid row, one request in flight per client; rows the server refuses
+    go to ``rejects``. ``on_done()`` is called once per row handled.
+
+    One client (and so one connection) per worker, rather than one client shared by all:
+    httpx's pool checks every idle connection it holds on each request, which at 16
+    connections took a quarter of the import's CPU."""
     outcome = Outcome()
+    concurrency = len(clients)
     queue: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=concurrency * 2)
 
-    async def create(row: Row) -> None:
+    async def create(client: AsyncMteja, row: Row) -> None:
         body = cast("CustomerCreateParams", row.body)
         try:
             await client.customers.create(idempotency_key=row.idempotency_key, **body)
@@ -260,9 +264,9 @@ async def import_rows(
             outcome.imported += 1
         on_done()
 
-    async def work() -> None:
+    async def work(client: AsyncMteja) -> None:
         while (row := await queue.get()) is not None:
-            await create(row)
+            await create(client, row)
 
     async def feed() -> None:
         for row in rows:
@@ -274,8 +278,8 @@ async def import_rows(
     try:
         async with asyncio.TaskGroup() as group:
             group.create_task(feed())
-            for _ in range(concurrency):
-                group.create_task(work())
+            for client in clients:
+                group.create_task(work(client))
     except ExceptionGroup as failure:
         stopped = failure.subgroup(ImportStopped)
         if stopped is None:

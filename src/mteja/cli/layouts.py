@@ -101,7 +101,10 @@ def _customer(
     """A create request from the fields a layout found; ``rest`` goes into custom_data
     beside (never over) the row's own custom data. Values are passed on as they are: the
     server's validation, run locally first, has the last word on them."""
-    body: dict[str, Any] = {"name": name, "email": email}
+    # A missing name or email is left out, so that validation says it is required.
+    body: dict[str, Any] = {
+        field: value for field, value in (("name", name), ("email", email)) if value is not None
+    }
     if phone is not None:
         body["phone"] = phone
     if status is not None:
@@ -223,6 +226,8 @@ def stripe_json(row: Mapping[str, Any]) -> dict[str, Any]:
     metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else None
     name = _given(row.get("name"), row.get("description"), shipping.get("name"))
     used = {"name", "email", "phone", "address", "metadata", "object", "id"}
+    if _is_empty(row.get("name")):
+        used.add("description")  # it stands in for the name, as in the CSV layout
     return _customer(
         name=name,
         email=row.get("email"),

@@ -32,7 +32,7 @@ ApiUrl = Annotated[
         "--api-url",
         envvar="MTEJA_API_URL",
         show_envvar=True,
-        help="The server's address [default: http://127.0.0.1:8000].",
+        help="The server's address \\[default: http://127.0.0.1:8000].",
         show_default=False,
     ),
 ]
@@ -43,13 +43,18 @@ errors = Console(stderr=True)
 
 
 def connect(api_key: str | None, api_url: str | None) -> Mteja:
-    with reporting_errors():
-        return Mteja(api_key=api_key, base_url=api_url)
+    return Mteja(api_key=_required(api_key), base_url=api_url)
 
 
 def connect_async(api_key: str | None, api_url: str | None, **options: Any) -> AsyncMteja:
-    with reporting_errors():
-        return AsyncMteja(api_key=api_key, base_url=api_url, **options)
+    return AsyncMteja(api_key=_required(api_key), base_url=api_url, **options)
+
+
+def _required(api_key: str | None) -> str:
+    # Typer has already read MTEJA_API_KEY into api_key when it is set.
+    if not api_key:
+        raise fail("no API key: pass --api-key or set MTEJA_API_KEY")
+    return api_key
 
 
 def fail(message: str) -> typer.Exit:
