@@ -66,6 +66,10 @@ app = typer.Typer(
 Status = Annotated[
     str | None, typer.Option(help="active, inactive or suspended.", show_default=False)
 ]
+IfMatch = Annotated[
+    str | None,
+    typer.Option(help="Only if the customer still has this ETag.", show_default=False),
+]
 CustomData = Annotated[
     str | None,
     typer.Option(help='A JSON object, e.g. \'{"plan": "gold"}\'.', show_default=False),
@@ -224,10 +228,7 @@ def update_customer(
         str | None,
         typer.Option(help="A JSON object that replaces custom_data; 'null' clears it."),
     ] = None,
-    if_match: Annotated[
-        str | None,
-        typer.Option(help="Only if the customer still has this ETag.", show_default=False),
-    ] = None,
+    if_match: IfMatch = None,
     as_json: JsonOutput = False,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
@@ -268,10 +269,7 @@ def update_customer(
 def delete_customer(
     customer_id: Annotated[str, typer.Argument(help="cus_…")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
-    if_match: Annotated[
-        str | None,
-        typer.Option(help="Only if the customer still has this ETag.", show_default=False),
-    ] = None,
+    if_match: IfMatch = None,
     as_json: JsonOutput = False,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
