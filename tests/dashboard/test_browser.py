@@ -101,7 +101,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         key, account = KEY.search(announcement), ACCOUNT.search(announcement)
         assert key is not None, announcement
         assert account is not None, announcement
-        assert "http://127.0.0.1:8000/dashboard" in announcement
+        # The first start names the dashboard where this server really listens.
+        assert f"{base_url}/dashboard" in announcement
         _seed_backdated_customers(database_url, account.group(0))
         yield Server(base_url=base_url, api_key=key.group(0), receiver=receiver)
 

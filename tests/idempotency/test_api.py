@@ -517,6 +517,7 @@ async def _insert_event(app: FastAPI, account_id: str, *, age: timedelta) -> str
                     "previous_attributes": None,
                 },
                 created_at=created_at,
+                customer_id="cus_01h3vjs3b16yc3f9q8q9pfrb78",
             )
         )
     return event_id
