@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import httpx
@@ -26,6 +27,9 @@ from mteja.db import migrate
 POSTGRES_ADMIN_URL = os.environ.get(
     "MTEJA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+if TYPE_CHECKING:
+    from tests.servers import SdkServer
+
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -137,3 +141,16 @@ async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def sdk_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[SdkServer]:
+    """One real ``mteja serve`` per backend for the whole session (per xdist worker), shared
+    by the SDK's and the merchant CLI's tests; each test makes an account of its own."""
+    # Imported here: tests.servers imports this module.
+    from tests.servers import sdk_serving
+
+    async with sdk_serving(request.param, tmp_path_factory) as server:
+        yield server

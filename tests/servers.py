@@ -23,10 +23,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import bindparam, func, select
 
 from mteja.accounts.service import AccountService
+from mteja.customers.tables import customers
 from mteja.db import migrate
 from mteja.db.engine import Database
+from mteja.db.sql import Sql
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 HOST = "127.0.0.1"
@@ -249,3 +252,51 @@ def webhook_environment(database_url: str, **settings: str) -> dict[str, str]:
     env = server_environment(database_url)
     env.update({f"MTEJA_WEBHOOK_{name.upper()}": value for name, value in values.items()})
     return env
+
+
+# --- one real server per backend, shared by the SDK and merchant CLI tests ----------------
+
+_CUSTOMER_COUNT = Sql(
+    select(func.count())
+    .select_from(customers)
+    .where(customers.c.account_id == bindparam("account_id"))
+)
+
+
+@dataclass(frozen=True)
+class SdkServer:
+    """A running ``mteja serve`` and its database, for tests that reach it over HTTP."""
+
+    backend: str
+    base_url: str
+    db: Database
+
+    async def new_account(self, name: str = "SDK merchant") -> tuple[str, str]:
+        """A new account's id and secret key."""
+        created = await AccountService(self.db).create_account(name)
+        return created.account_id, created.api_key
+
+    async def new_key(self, name: str = "SDK merchant") -> str:
+        return (await self.new_account(name))[1]
+
+    async def customer_count(self, account_id: str) -> int:
+        async with self.db.read() as conn:
+            return int(await conn.scalar(_CUSTOMER_COUNT, {"account_id": account_id}))
+
+
+@asynccontextmanager
+async def sdk_serving(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[SdkServer]:
+    """``mteja serve`` on a fresh database of ``backend``, delivering webhooks in-process
+    to loopback receivers with quick timings."""
+    async with fresh_database(backend, tmp_path_factory, "sdk") as database_url:
+        # Migrates first, so the server starts on a ready schema.
+        await create_account_here(database_url, "bootstrap")
+        workdir = tmp_path_factory.mktemp(f"sdk-{backend}")
+        with serving_with(webhook_environment(database_url), workdir) as (_, base_url):
+            db = Database(database_url, pool_size=2)
+            try:
+                yield SdkServer(backend=backend, base_url=base_url, db=db)
+            finally:
+                await db.dispose()

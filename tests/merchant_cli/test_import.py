@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from mteja_client import Mteja
-from tests.merchant_cli.conftest import Merchant, MerchantServer, new_merchant
-from tests.servers import mteja_command
+from tests.merchant_cli.conftest import Merchant, new_merchant
+from tests.servers import SdkServer, mteja_command
 
 # Fields the target account assigns itself: never carried across.
 ASSIGNED = ("id", "created_at", "updated_at", "payment_method")
@@ -112,7 +112,7 @@ async def _start_import(merchant: Merchant, path: Path) -> asyncio.subprocess.Pr
 
 
 async def _interrupt_when(
-    server: MerchantServer,
+    server: SdkServer,
     merchant: Merchant,
     process: asyncio.subprocess.Process,
     count: int,
@@ -130,20 +130,20 @@ async def _interrupt_when(
 
 
 async def test_a_killed_import_reruns_without_duplicates_or_losses(
-    merchant_server: MerchantServer, tmp_path: Path
+    sdk_server: SdkServer, tmp_path: Path
 ) -> None:
-    merchant = await new_merchant(merchant_server, tmp_path)
+    merchant = await new_merchant(sdk_server, tmp_path)
     path = tmp_path / "customers.csv"
     good, bad = big_file(path, 10_000)
 
     code, said = await _interrupt_when(
-        merchant_server, merchant, await _start_import(merchant, path), 2_000, signal.SIGINT
+        sdk_server, merchant, await _start_import(merchant, path), 2_000, signal.SIGINT
     )
     assert code == 130, said
     assert "run the same command again" in said
 
     code, _ = await _interrupt_when(
-        merchant_server, merchant, await _start_import(merchant, path), 5_000, signal.SIGKILL
+        sdk_server, merchant, await _start_import(merchant, path), 5_000, signal.SIGKILL
     )
     assert code == -signal.SIGKILL
 
@@ -315,9 +315,9 @@ def varied_customers(sdk: Mteja) -> None:
 
 
 async def test_export_then_import_into_another_account_keeps_every_field(
-    merchant_server: MerchantServer, tmp_path: Path
+    sdk_server: SdkServer, tmp_path: Path
 ) -> None:
-    source = await new_merchant(merchant_server, tmp_path)
+    source = await new_merchant(sdk_server, tmp_path)
     with source.sdk() as sdk:
         await asyncio.to_thread(varied_customers, sdk)
     original = exported(source, "original.jsonl")
@@ -325,7 +325,7 @@ async def test_export_then_import_into_another_account_keeps_every_field(
     source.ok("customers", "export", "-o", str(tmp_path / "original.csv"))
 
     for file_name in ("original.jsonl", "original.csv"):
-        target = await new_merchant(merchant_server, tmp_path)
+        target = await new_merchant(sdk_server, tmp_path)
         result = target.run("customers", "import", str(tmp_path / file_name))
         assert result.returncode == 0, result.stderr
         assert by_email(exported(target, f"copy-of-{file_name}.jsonl")) == by_email(original)
