@@ -26,13 +26,12 @@ import random
 import re
 import subprocess
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from report import read_rss_kib
+from report import RssSampler
 from run import (
     DEFAULT_POSTGRES_URL,
     Server,
@@ -85,28 +84,6 @@ def write_file(path: Path, rows: int, seed: int = 7) -> None:
 
 
 @dataclass
-class PeakRss:
-    """The highest resident memory of a process, sampled until stopped."""
-
-    pid: int
-    peak_kib: int = 0
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> PeakRss:
-        threading.Thread(target=self._sample, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.25):
-            rss = read_rss_kib(self.pid)
-            if rss is not None:
-                self.peak_kib = max(self.peak_kib, rss)
-
-
-@dataclass
 class Timed:
     seconds: float
     stderr: str
@@ -123,10 +100,15 @@ def timed_import(args: list[str], env: dict[str, str], server: Server) -> tuple[
         stderr=subprocess.PIPE,
         text=True,
     )
-    with PeakRss(process.pid) as client_rss, PeakRss(server.pid) as server_rss:
+    sampler = RssSampler({"import": process.pid, "server": server.pid})
+    sampler.start()
+    try:
         _, stderr = process.communicate()
+    finally:
+        sampler.stop()
     seconds = time.perf_counter() - started
-    return Timed(seconds, stderr, client_rss.peak_kib), server_rss.peak_kib
+    peaks = {name: kib for (name, _phase), kib in sampler.peaks.items()}
+    return Timed(seconds, stderr, peaks.get("import", 0)), peaks.get("server", 0)
 
 
 def main(argv: list[str] | None = None) -> None:

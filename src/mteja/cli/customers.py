@@ -52,9 +52,9 @@ from mteja.cli.remote import (
     fail,
     print_json,
     reporting_errors,
-    timestamp,
     wire,
 )
+from mteja.core.time import format_timestamp
 from mteja_client import Customer
 from mteja_client.params import CustomerCreateParams, CustomerListParams, CustomerUpdateParams
 
@@ -142,7 +142,7 @@ def list_customers(
             Text(customer.email),
             customer.phone or "",
             customer.status,
-            timestamp(customer.created_at)[:10],
+            format_timestamp(customer.created_at)[:10],
             customer.id,
         )
     console.print(table)

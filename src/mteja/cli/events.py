@@ -23,9 +23,9 @@ from mteja.cli.remote import (
     console,
     errors,
     reporting_errors,
-    timestamp,
     wire,
 )
+from mteja.core.time import format_timestamp
 from mteja_client import Event, Mteja
 from mteja_client.params import EventListParams
 
@@ -130,7 +130,7 @@ def _print(event: Event, as_json: bool) -> None:
         return
     subject = event.data.object.get("id", "")
     changed = event.data.previous_attributes or {}
-    line = Text(f"{timestamp(event.created_at)}  {event.type:<28} {event.id}  {subject}")
+    line = Text(f"{format_timestamp(event.created_at)}  {event.type:<28} {event.id}  {subject}")
     if changed:
         line.append(f"  changed: {', '.join(sorted(changed))}")
     console.print(line, soft_wrap=True)

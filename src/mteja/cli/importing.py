@@ -14,7 +14,7 @@ import csv
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -165,8 +165,7 @@ def _checked(
         return Row(line, source, None, str(error))
     except ValidationError as error:
         problems = [field_error(dict(detail)) for detail in error.errors()]
-        reason = "; ".join(f"{p.param}: {p.message}" if p.param else p.message for p in problems)
-        return Row(line, source, None, reason)
+        return Row(line, source, None, _in_words((p.param, p.message) for p in problems))
     return Row(line, source, body, None)
 
 
@@ -295,5 +294,10 @@ def _first(group: BaseExceptionGroup[ImportStopped]) -> ImportStopped:
 
 def _reason(error: MtejaError) -> str:
     if error.errors:
-        return "; ".join(f"{e.param}: {e.message}" if e.param else e.message for e in error.errors)
+        return _in_words((e.param, e.message) for e in error.errors)
     return f"{error.code}: {error.message}" if error.code else error.message
+
+
+def _in_words(problems: Iterable[tuple[str | None, str]]) -> str:
+    """Every bad field, the way the server and the local check both report one."""
+    return "; ".join(f"{param}: {message}" if param else message for param, message in problems)

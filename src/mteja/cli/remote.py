@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from mteja.core.time import format_timestamp
 from mteja_client import AsyncMteja, Mteja, MtejaError
 
 ApiKey = Annotated[
@@ -87,11 +88,6 @@ def escape(text: str) -> str:
     return text.replace("[", r"\[")
 
 
-def timestamp(value: datetime) -> str:
-    """The API's own timestamp form: UTC, milliseconds, ``Z``."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def wire(model: BaseModel) -> dict[str, Any]:
     """An SDK object back in the exact JSON the API sent (timestamps included)."""
     return _wire_value(model.model_dump())  # type: ignore[no-any-return]
@@ -99,7 +95,7 @@ def wire(model: BaseModel) -> dict[str, Any]:
 
 def _wire_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        return timestamp(value)
+        return format_timestamp(value)
     if isinstance(value, dict):
         return {key: _wire_value(item) for key, item in value.items()}
     if isinstance(value, list):
