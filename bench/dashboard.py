@@ -46,6 +46,7 @@ from mteja.config import Settings
 from mteja.core.paging import encode_cursor
 from mteja.db import migrate
 from mteja.db.engine import Database
+from mteja.db.uow import UnitOfWork
 from seed import seed
 
 DEFAULT_POSTGRES_URL = os.environ.get(
@@ -127,7 +128,8 @@ async def _account(url: str) -> tuple[str, str]:
     await migrate.upgrade(url)
     db = Database(url, pool_size=1)
     try:
-        created = await AccountService(db).create_account("Dashboard benchmark")
+        async with UnitOfWork(db) as uow:
+            created = await AccountService(uow).create_account("Dashboard benchmark")
     finally:
         await db.dispose()
     return created.account_id, created.api_key

@@ -43,6 +43,7 @@ from mteja.core.validation import email_key
 from mteja.customers.service import search_text
 from mteja.customers.tables import customers
 from mteja.db.engine import Database
+from mteja.db.uow import UnitOfWork
 
 DEFAULT_CUSTOMERS = 100_000
 DEFAULT_BATCH = 20_000
@@ -246,7 +247,8 @@ def _seed_sqlite(
 async def _create_account(url: str) -> str:
     db = Database(url, pool_size=1)
     try:
-        created = await AccountService(db).create_account("Benchmark")
+        async with UnitOfWork(db) as uow:
+            created = await AccountService(uow).create_account("Benchmark")
     finally:
         await db.dispose()
     print(f"created account {created.account_id}; api key {created.api_key}", file=sys.stderr)

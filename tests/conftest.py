@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,9 @@ from mteja.accounts.service import AccountService, CreatedKey
 from mteja.api.app import create_app
 from mteja.config import Settings
 from mteja.db import migrate
+from mteja.db.engine import Database
+from mteja.db.sql import Conn
+from mteja.db.uow import UnitOfWork
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MTEJA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -99,8 +103,30 @@ def backend(database_url: str) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
 
 
+@asynccontextmanager
+async def operator(db: Database) -> AsyncIterator[AccountService]:
+    """What an operator's CLI command does: account work in a unit of work of its own."""
+    async with UnitOfWork(db) as uow:
+        yield AccountService(uow)
+
+
+@asynccontextmanager
+async def reading(db: Database) -> AsyncIterator[Conn]:
+    """A look at the stored rows themselves, for what the API does not show."""
+    async with UnitOfWork(db) as uow:
+        yield await uow.read()
+
+
+@asynccontextmanager
+async def writing(db: Database) -> AsyncIterator[Conn]:
+    """A transaction of the test's own, committed when the block ends."""
+    async with UnitOfWork(db) as uow:
+        yield await uow.write()
+
+
 async def new_account(app: FastAPI, name: str = "Test merchant") -> CreatedKey:
-    return await AccountService(app.state.db).create_account(name)
+    async with operator(app.state.db) as accounts:
+        return await accounts.create_account(name)
 
 
 def make_client(app: FastAPI, api_key: str | None) -> httpx.AsyncClient:

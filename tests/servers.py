@@ -25,12 +25,16 @@ import httpx
 import pytest
 from sqlalchemy import bindparam, func, select
 
-from mteja.accounts.service import AccountService
 from mteja.customers.tables import customers
 from mteja.db import migrate
 from mteja.db.engine import Database
 from mteja.db.sql import Sql
-from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.conftest import (
+    _create_postgres_database,
+    _drop_postgres_database,
+    operator,
+    reading,
+)
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
@@ -87,7 +91,8 @@ async def create_account_here(database_url: str, name: str) -> str:
     await migrate.upgrade(database_url)
     db = Database(database_url, pool_size=1)
     try:
-        return (await AccountService(db).create_account(name)).api_key
+        async with operator(db) as accounts:
+            return (await accounts.create_account(name)).api_key
     finally:
         await db.dispose()
 
@@ -273,14 +278,15 @@ class SdkServer:
 
     async def new_account(self, name: str = "SDK merchant") -> tuple[str, str]:
         """A new account's id and secret key."""
-        created = await AccountService(self.db).create_account(name)
+        async with operator(self.db) as accounts:
+            created = await accounts.create_account(name)
         return created.account_id, created.api_key
 
     async def new_key(self, name: str = "SDK merchant") -> str:
         return (await self.new_account(name))[1]
 
     async def customer_count(self, account_id: str) -> int:
-        async with self.db.read() as conn:
+        async with reading(self.db) as conn:
             return int(await conn.scalar(_CUSTOMER_COUNT, {"account_id": account_id}))
 
 

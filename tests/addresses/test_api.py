@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from mteja.db.sql import Sql
+from tests.conftest import reading
 from tests.contract import ERROR_CODES, assert_error
 from tests.factories import create_customer
 
@@ -62,7 +63,7 @@ def mirror(address: dict[str, Any]) -> dict[str, Any]:
 
 
 async def address_rows(app: FastAPI, customer_id: str) -> int:
-    async with app.state.db.read() as conn:
+    async with reading(app.state.db) as conn:
         rows = await conn.all(
             Sql(text("SELECT id FROM addresses WHERE customer_id = :customer_id")),
             {"customer_id": customer_id},

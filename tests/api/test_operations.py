@@ -23,12 +23,17 @@ import schemathesis
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from mteja.accounts.service import AccountService, CreatedKey
+from mteja.accounts.service import CreatedKey
 from mteja.api.app import create_app
 from mteja.config import Settings
 from mteja.db import migrate
 from mteja.db.engine import Database
-from tests.conftest import _create_postgres_database, _drop_postgres_database, make_client
+from tests.conftest import (
+    _create_postgres_database,
+    _drop_postgres_database,
+    make_client,
+    operator,
+)
 from tests.contract import ERROR_FIELDS, assert_request_id
 from tests.factories import create_customer
 
@@ -222,7 +227,8 @@ async def logged_server(tmp_path: Path) -> AsyncIterator[tuple[str, CreatedKey, 
     await migrate.upgrade(database_url)
     db = Database(database_url, pool_size=1)
     try:
-        account = await AccountService(db).create_account("Logged merchant")
+        async with operator(db) as accounts:
+            account = await accounts.create_account("Logged merchant")
     finally:
         await db.dispose()
     command = shutil.which("mteja", path=str(Path(sys.executable).parent))

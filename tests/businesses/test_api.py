@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from mteja.db.sql import Sql
+from tests.conftest import reading
 from tests.contract import ERROR_CODES, assert_error
 from tests.factories import create_customer
 
@@ -395,14 +396,14 @@ async def test_deleting_a_customer_deletes_its_businesses(
     business = await create_business(client, customer["id"])
     await create_business(client, customer["id"], name="Second")
     sql = Sql(text("SELECT id FROM businesses WHERE customer_id = :customer_id"))
-    async with app.state.db.read() as conn:
+    async with reading(app.state.db) as conn:
         assert len(await conn.all(sql, {"customer_id": customer["id"]})) == 2
     assert (await client.delete(f"/api/v1/customers/{customer['id']}")).status_code == 200
     assert_error(await client.get(businesses_url(customer["id"])), 404, "resource_missing")
     assert_error(
         await client.get(businesses_url(customer["id"], business["id"])), 404, "resource_missing"
     )
-    async with app.state.db.read() as conn:
+    async with reading(app.state.db) as conn:
         assert await conn.all(sql, {"customer_id": customer["id"]}) == []
 
 

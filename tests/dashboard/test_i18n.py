@@ -9,11 +9,11 @@ from importlib.resources import files
 import httpx
 import pytest
 
+from mteja.customers.payment_methods.tables import PAYMENT_METHOD_TYPES
 from mteja.customers.tables import CUSTOMER_STATUSES
 from mteja.dashboard import activity_routes, customer_routes, filters, forms, pages, routes
 from mteja.dashboard.catalog import ENGLISH, KISWAHILI
-from mteja.events.tables import EVENT_TYPES
-from mteja.payment_methods.tables import PAYMENT_METHOD_TYPES
+from mteja.events.schemas import EVENT_TYPES
 from mteja.webhooks.tables import ENDPOINT_STATUSES
 
 

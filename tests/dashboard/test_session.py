@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from mteja.accounts.service import AccountService, CreatedKey
+from mteja.accounts.service import CreatedKey
+from tests.conftest import operator
 from tests.dashboard.conftest import browser, csrf_token, post_form, sign_in
 from tests.factories import create_customer
 
@@ -125,7 +126,8 @@ async def test_revoking_the_key_ends_the_session_at_the_next_request(
     async with browser(app) as http:
         await sign_in(http, account.api_key)
         assert (await http.get("/dashboard/customers")).status_code == 200
-        await AccountService(app.state.db).revoke_key(account.key_id)
+        async with operator(app.state.db) as accounts:
+            await accounts.revoke_key(account.key_id)
         response = await http.get("/dashboard/customers")
         assert response.status_code == 303
         assert response.headers["location"].startswith("/dashboard/sign-in?notice=ended")

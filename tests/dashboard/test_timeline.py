@@ -14,8 +14,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from mteja.accounts.service import CreatedKey
+from mteja.core.context import Caller
 from mteja.core.paging import Window
 from mteja.db import migrate
+from mteja.db.uow import UnitOfWork
 from mteja.events.service import EventService
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.factories import create_customer
@@ -38,9 +40,10 @@ async def test_every_change_of_a_customer_and_its_sub_resources_is_on_its_timeli
         },
     )
     await client.delete(f"{base}/payment_methods/{method.json()['id']}")
-    page = await EventService(app.state.db, account.account_id).list_of_customer(
-        customer["id"], Window(limit=100, order="asc")
-    )
+    async with UnitOfWork(app.state.db) as uow:
+        events = EventService(uow, Caller.system(account.account_id))
+        page = await events.list_of_customer(customer["id"], Window(limit=100, order="asc"))
+        others = await events.list_of_customer(other["id"], Window(limit=100, order="asc"))
     assert [row["type"] for row in page.data] == [
         "customer.created",
         "address.created",
@@ -52,9 +55,6 @@ async def test_every_change_of_a_customer_and_its_sub_resources_is_on_its_timeli
         "customer.updated",
     ]
     assert all(row["customer_id"] == customer["id"] for row in page.data)
-    others = await EventService(app.state.db, account.account_id).list_of_customer(
-        other["id"], Window(limit=100, order="asc")
-    )
     assert [row["type"] for row in others.data] == ["customer.created"]
 
 

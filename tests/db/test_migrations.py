@@ -16,12 +16,16 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from mteja.accounts.service import AccountService
 from mteja.api.app import create_app
 from mteja.config import Settings
 from mteja.db import migrate
 from mteja.db.types import metadata
-from tests.conftest import _create_postgres_database, _drop_postgres_database, make_client
+from tests.conftest import (
+    _create_postgres_database,
+    _drop_postgres_database,
+    make_client,
+    operator,
+)
 from tests.factories import customer_body
 
 Snapshot = dict[str, Any]
@@ -119,7 +123,8 @@ async def _serves_customers(url: str) -> None:
     """The schema works for the API: an account, a key and a customer round trip."""
     app = create_app(Settings(database_url=url, log_level="warning"))
     async with app.router.lifespan_context(app):
-        key = await AccountService(app.state.db).create_account("After migrations")
+        async with operator(app.state.db) as accounts:
+            key = await accounts.create_account("After migrations")
         async with make_client(app, key.api_key) as http:
             created = await http.post("/api/v1/customers", json=customer_body())
             assert created.status_code == 201, created.text
@@ -182,3 +187,49 @@ async def test_downgrade_to_base_removes_every_table(fresh_database: Callable[[]
     finally:
         await engine.dispose()
     assert rows == 0
+
+
+async def test_0007_counts_each_accounts_enabled_endpoints_as_its_subscribers(
+    fresh_database: Callable[[], Any], backend: str
+) -> None:
+    url = await fresh_database()
+    await migrate.upgrade(url, "0006")
+    json_value = "CAST(:events AS jsonb)" if backend == "postgresql" else ":events"
+    endpoints = [
+        ("acct_01h3vjs3b16yc3f9q8q9pfrb71", "we_01h3vjs3b16yc3f9q8q9pfrb71", "enabled"),
+        ("acct_01h3vjs3b16yc3f9q8q9pfrb71", "we_01h3vjs3b16yc3f9q8q9pfrb72", "enabled"),
+        ("acct_01h3vjs3b16yc3f9q8q9pfrb71", "we_01h3vjs3b16yc3f9q8q9pfrb73", "disabled"),
+        ("acct_01h3vjs3b16yc3f9q8q9pfrb72", "we_01h3vjs3b16yc3f9q8q9pfrb74", "disabled"),
+    ]
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for account in ("acct_01h3vjs3b16yc3f9q8q9pfrb71", "acct_01h3vjs3b16yc3f9q8q9pfrb72"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO accounts (account_id, name, created_at) "
+                        "VALUES (:account, 'Old', CURRENT_TIMESTAMP)"
+                    ),
+                    {"account": account},
+                )
+            await conn.execute(
+                text(
+                    "INSERT INTO webhook_endpoints (account_id, id, url, enabled_events, status, "
+                    "secret, version, created_at, updated_at) VALUES (:account, :id, "
+                    f"'https://example.com/hooks', {json_value}, :status, 'whsec_x', 1, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                [
+                    {"account": account, "id": id_, "status": status, "events": '["*"]'}
+                    for account, id_, status in endpoints
+                ],
+            )
+        await migrate.upgrade(url)
+        async with engine.connect() as conn:
+            result = await conn.execute(
+                text("SELECT account_id, subscribers FROM event_subscribers")
+            )
+            counted = {row[0]: row[1] for row in result}
+    finally:
+        await engine.dispose()
+    assert counted == {"acct_01h3vjs3b16yc3f9q8q9pfrb71": 2}

@@ -24,13 +24,13 @@ from sqlalchemy import text
 from ulid import ULID
 
 from mteja.accounts.service import CreatedKey
-from mteja.api.idempotency import _fingerprint
+from mteja.api.housekeeping import prune_once
+from mteja.api.transactions import _fingerprint
 from mteja.core.time import utcnow
 from mteja.db.sql import Sql
 from mteja.events.repository import EventRepository, EventRow
 from mteja.idempotency.repository import IdempotencyRepository
-from mteja.maintenance import prune_once
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, reading, writing
 from tests.contract import CUSTOMER_ID, assert_customer_shape, assert_error
 from tests.factories import create_customer, customer_body
 from tests.servers import Cluster, cluster_clients, fresh_database, running_cluster
@@ -122,7 +122,7 @@ async def insert_record(
 ) -> None:
     """An idempotency record claimed ``age`` ago; with ``response`` it is finished (stored),
     without it the request that claimed it is still running (or died)."""
-    async with app.state.db.write() as conn:
+    async with writing(app.state.db) as conn:
         repo = IdempotencyRepository(conn, account_id)
         assert await repo.claim(key, fingerprint_, now=utcnow() - age)
         if response is not None:
@@ -132,12 +132,12 @@ async def insert_record(
 
 
 async def record_of(app: FastAPI, account_id: str, key: str) -> Any:
-    async with app.state.db.read() as conn:
+    async with reading(app.state.db) as conn:
         return await IdempotencyRepository(conn, account_id).get(key)
 
 
 async def _ddl(app: FastAPI, *statements: str) -> None:
-    async with app.state.db.write() as conn:
+    async with writing(app.state.db) as conn:
         for statement in statements:
             await conn.execute(Sql(text(statement)), {})
 
@@ -507,7 +507,7 @@ async def test_a_record_older_than_24_hours_is_ignored_and_the_key_runs_again(
 async def _insert_event(app: FastAPI, account_id: str, *, age: timedelta) -> str:
     created_at = utcnow() - age
     event_id = f"evt_{str(ULID.from_datetime(created_at)).lower()}"
-    async with app.state.db.write() as conn:
+    async with writing(app.state.db) as conn:
         await EventRepository(conn, account_id).insert(
             EventRow(
                 event_id=event_id,

@@ -11,9 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mteja.cli.exporting import csv_cells
-from mteja.cli.importing import CustomerFile, Format
-from mteja.cli.layouts import ADDRESS_PARTS, MTEJA_COLUMNS, Layout
+from mteja.cli.merchant.exporting import csv_cells
+from mteja.cli.merchant.importing import CustomerFile, Format
+from mteja.cli.merchant.layouts import ADDRESS_PARTS, MTEJA_COLUMNS, Layout
 
 # Any text a cell can hold but an empty string: in CSV an empty cell is null.
 TEXT = st.text(

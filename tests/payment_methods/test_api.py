@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from mteja.db.sql import Sql
+from tests.conftest import reading
 from tests.contract import ERROR_CODES, assert_error
 from tests.factories import create_customer
 
@@ -117,7 +118,7 @@ def assert_not_echoed(response: httpx.Response, number: str) -> None:
 
 
 async def pm_rows(app: FastAPI, customer_id: str) -> list[Any]:
-    async with app.state.db.read() as conn:
+    async with reading(app.state.db) as conn:
         return list(
             await conn.all(
                 Sql(

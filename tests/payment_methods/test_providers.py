@@ -11,7 +11,7 @@ import re
 import pycountry
 import pytest
 
-from mteja.payment_methods.providers import (
+from mteja.customers.payment_methods.providers import (
     _TABLE,
     ANY_NETWORK,
     PROVIDERS,

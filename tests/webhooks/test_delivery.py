@@ -292,6 +292,31 @@ async def test_a_disabled_endpoint_gets_nothing_and_once_enabled_gets_new_events
     assert [d["event_id"] for d in recorded] == [after["id"]]
 
 
+async def test_an_account_whose_only_endpoint_comes_back_gets_the_events_written_after(
+    hooks_client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Whether an event waits for delivery is decided as it is written, by the account's
+    count of enabled endpoints: every way of stopping and starting to listen keeps it."""
+    only = await subscribe(hooks_client, f"{receiver.url}/only")
+    url = f"{ENDPOINTS}/{only['id']}"
+    await patch(hooks_client, url, {"status": "disabled"})
+    await patch(hooks_client, url, {"status": "disabled"})  # unchanged: counted once
+    customer = await create_customer(hooks_client)
+    await patch(hooks_client, url, {"status": "enabled"})
+    await patch(hooks_client, url, {"status": "enabled"})
+    await patch(hooks_client, f"{CUSTOMERS}/{customer['id']}", {"name": "Renamed"})
+    renamed = await last_event(hooks_client)
+    received = await receiver.wait_for(has("/only", renamed["id"]))
+    assert ids_at(received, "/only") == [renamed["id"]]
+
+    assert (await hooks_client.delete(url)).status_code == 200
+    await subscribe(hooks_client, f"{receiver.url}/next")
+    await patch(hooks_client, f"{CUSTOMERS}/{customer['id']}", {"name": "Again"})
+    again = await last_event(hooks_client)
+    received = await receiver.wait_for(has("/next", again["id"]))
+    assert ids_at(received, "/next") == [again["id"]]
+
+
 async def test_a_deleted_endpoint_gets_nothing(
     hooks_client: httpx.AsyncClient, receiver: Receiver
 ) -> None:

@@ -21,6 +21,7 @@ from mteja.accounts.repository import (
 from mteja.core.context import Principal
 from mteja.core.errors import ApiKeyMissing, AuthenticationFailed
 from mteja.db.engine import Database
+from mteja.db.uow import UnitOfWork
 
 _CACHE_TTL_SECONDS = 60.0
 _CACHE_MAX_ENTRIES = 10_000
@@ -49,7 +50,7 @@ class Authenticator:
             await self._listener.stop()
         self._reset(False)
 
-    async def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate(self, uow: UnitOfWork, authorization: str | None) -> Principal:
         if not authorization:
             raise ApiKeyMissing()
         scheme, _, secret = authorization.partition(" ")
@@ -58,27 +59,26 @@ class Authenticator:
         key_id = key_id_of(secret.strip())
         if key_id is None:
             raise AuthenticationFailed()
-        account_id, secret_hash = await self._lookup(key_id)
+        account_id, secret_hash = await self._lookup(uow, key_id)
         if not secret_matches(secret.strip(), secret_hash):
             raise AuthenticationFailed()
         return Principal(account_id=account_id, key_id=key_id)
 
-    async def active_account(self, key_id: str) -> str | None:
+    async def active_account(self, uow: UnitOfWork, key_id: str) -> str | None:
         """The account of a key that is still active, or None once it is revoked: for
         sessions that started with the key (the dashboard), checked on every request."""
         try:
-            account_id, _ = await self._lookup(key_id)
+            account_id, _ = await self._lookup(uow, key_id)
         except AuthenticationFailed:
             return None
         return account_id
 
-    async def _lookup(self, key_id: str) -> tuple[str, str]:
+    async def _lookup(self, uow: UnitOfWork, key_id: str) -> tuple[str, str]:
         cached = self._cache.get(key_id)
         if cached is not None and self._cache_live and cached[2] > time.monotonic():
             return cached[0], cached[1]
         generation = self._generation
-        async with self.db.read() as conn:
-            row = await UnscopedApiKeyRepository(conn).find_active(key_id)
+        row = await UnscopedApiKeyRepository(await uow.read()).find_active(key_id)
         if row is None:
             raise AuthenticationFailed()
         if self._cache_live and generation == self._generation:

@@ -14,7 +14,7 @@ from mteja.accounts.repository import (
 from mteja.core.errors import NotFound
 from mteja.core.ids import is_valid_id, new_id
 from mteja.core.time import utcnow
-from mteja.db.engine import Database
+from mteja.db.uow import UnitOfWork
 
 DEFAULT_ACCOUNT_NAME = "Default account"
 
@@ -43,47 +43,48 @@ class ApiKeyNotFound(NotFound):
 
 
 class AccountService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    """Operator work, across accounts: each CLI command (or ``serve``'s first start) runs
+    in a unit of work of its own, which it commits."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
     async def create_account(self, name: str) -> CreatedKey:
         name = name.strip()
         if not 1 <= len(name) <= 256:
             raise ValueError("an account name is 1 to 256 characters")
         account_id = new_id("acct")
-        async with self.db.write() as conn:
-            await UnscopedAccountRepository(conn).insert(
-                account_id=account_id, name=name, created_at=utcnow()
-            )
-            return await self._add_key(UnscopedApiKeyRepository(conn), account_id)
+        conn = await self.uow.write()
+        await UnscopedAccountRepository(conn).insert(
+            account_id=account_id, name=name, created_at=utcnow()
+        )
+        return await self._add_key(UnscopedApiKeyRepository(conn), account_id)
 
     async def create_default_account_if_none(self) -> CreatedKey | None:
         """On a brand-new database, an account and key so that a first curl just works."""
-        async with self.db.write() as conn:
-            if await UnscopedAccountRepository(conn).count() > 0:
-                return None
+        if await UnscopedAccountRepository(await self.uow.write()).count() > 0:
+            return None
         return await self.create_account(DEFAULT_ACCOUNT_NAME)
 
     async def create_key(self, account_id: str) -> CreatedKey:
-        async with self.db.write() as conn:
-            if not is_valid_id(account_id, "acct") or not await UnscopedAccountRepository(
-                conn
-            ).exists(account_id):
-                raise AccountNotFound()
-            return await self._add_key(UnscopedApiKeyRepository(conn), account_id)
+        conn = await self.uow.write()
+        known = is_valid_id(account_id, "acct")
+        if not known or not await UnscopedAccountRepository(conn).exists(account_id):
+            raise AccountNotFound()
+        return await self._add_key(UnscopedApiKeyRepository(conn), account_id)
 
     async def list_keys(self, account_id: str) -> list[KeyInfo]:
-        async with self.db.read() as conn:
-            if not await UnscopedAccountRepository(conn).exists(account_id):
-                raise AccountNotFound()
-            rows = await UnscopedApiKeyRepository(conn).list_for_account(account_id)
+        conn = await self.uow.read()
+        if not await UnscopedAccountRepository(conn).exists(account_id):
+            raise AccountNotFound()
+        rows = await UnscopedApiKeyRepository(conn).list_for_account(account_id)
         return [KeyInfo(r["id"], r["hint"], r["created_at"], r["revoked_at"]) for r in rows]
 
     async def revoke_key(self, key_id: str) -> None:
-        async with self.db.write() as conn:
-            if not await UnscopedApiKeyRepository(conn).revoke(key_id, now=utcnow()):
-                raise ApiKeyNotFound()
-        announce_local_revocation(key_id)
+        """Servers learn of it when the unit commits (PostgreSQL: NOTIFY is transactional)."""
+        if not await UnscopedApiKeyRepository(await self.uow.write()).revoke(key_id, now=utcnow()):
+            raise ApiKeyNotFound()
+        self.uow.after_commit(lambda: announce_local_revocation(key_id))
 
     @staticmethod
     async def _add_key(repo: UnscopedApiKeyRepository, account_id: str) -> CreatedKey:

@@ -20,25 +20,25 @@ from starlette.responses import PlainTextResponse, Response
 
 from mteja import __version__
 from mteja.accounts.auth import Authenticator
-from mteja.addresses.routes import router as addresses_router
-from mteja.api.errors import handle_http_exception, handle_mteja_error, handle_validation_error
 from mteja.api.hot_routes import HotRoutes
-from mteja.api.idempotency import IdempotencyMiddleware
+from mteja.api.housekeeping import prune_forever
 from mteja.api.middleware import RequestMiddleware
 from mteja.api.observability import Metrics, configure_logging
 from mteja.api.openapi import build_openapi
-from mteja.api.responses import json_response
-from mteja.businesses.routes import router as businesses_router
+from mteja.api.transactions import UnitOfWorkMiddleware
 from mteja.config import Settings
 from mteja.core.errors import MtejaError
+from mteja.customers.addresses.routes import router as addresses_router
+from mteja.customers.businesses.routes import router as businesses_router
+from mteja.customers.payment_methods.routes import router as payment_methods_router
 from mteja.customers.routes import router as customers_router
 from mteja.dashboard.pages import Dashboard
 from mteja.dashboard.routes import ROUTERS as DASHBOARD_ROUTERS
 from mteja.db.engine import Database
 from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
-from mteja.maintenance import prune_forever
-from mteja.payment_methods.routes import router as payment_methods_router
+from mteja.kit.http.errors import handle_http_exception, handle_mteja_error, handle_validation_error
+from mteja.kit.http.responses import json_response
 from mteja.webhooks.routes import redeliver_router
 from mteja.webhooks.routes import router as webhooks_router
 from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
@@ -137,9 +137,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.authenticator = authenticator
     app.state.dashboard = Dashboard(settings)
     # Added in reverse order of running: RequestMiddleware (authentication) runs first,
-    # then idempotency, then the hot routes, then FastAPI's own routing.
+    # then the unit of work (and idempotency), then the hot routes, then FastAPI's own
+    # routing.
     app.add_middleware(HotRoutes)
-    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(UnitOfWorkMiddleware)
     app.add_middleware(RequestMiddleware, metrics=metrics)
     app.add_exception_handler(MtejaError, handle_mteja_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

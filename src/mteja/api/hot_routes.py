@@ -3,10 +3,11 @@
 Routing through every route's pattern, building the request handler's arguments and
 solving its dependencies cost about a third of a customer read's CPU in profiles (see
 docs/performance.md and decision 0004). Get, list and create of customers are matched here
-by hand and run the very same route functions; FastAPI still routes everything else and
-still documents these routes. A create whose body is not a valid customer is handed to
-FastAPI's route with its body, so every error reads exactly as it always did. A
-dependency or response model added to these three routes would not run here: add it here.
+by hand and run the very same route functions, with the same ``RequestContext``; FastAPI
+still routes everything else and still documents these routes. A create whose body is
+not a valid customer is handed to FastAPI's route with its body, so every error reads
+exactly as it always did. A dependency or response model added to these three routes
+would not run here: add it here.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mteja.api.errors import error_response
 from mteja.core.errors import MtejaError
 from mteja.customers.routes import create_customer, get_customer, list_customers
 from mteja.customers.schemas import CustomerCreate
+from mteja.kit.http.context import context_of
+from mteja.kit.http.errors import error_response
 
 COLLECTION = "/api/v1/customers"
 _ONE_PREFIX = COLLECTION + "/"
@@ -67,7 +69,7 @@ class HotRoutes:
         if path == COLLECTION:
             if method == "GET":
                 scope["route"] = _COLLECTION_ROUTE
-                return list_customers
+                return lambda request: list_customers(context_of(request))
             if method == "POST":
                 scope["route"] = _COLLECTION_ROUTE
                 return _create
@@ -76,7 +78,7 @@ class HotRoutes:
             customer_id = path[len(_ONE_PREFIX) :]
             if customer_id and "/" not in customer_id:
                 scope["route"] = _ONE_ROUTE
-                return lambda request: get_customer(customer_id, request)
+                return lambda request: get_customer(customer_id, context_of(request))
         return None
 
 
@@ -87,7 +89,7 @@ async def _create(request: Request) -> Response | None:
         body = CustomerCreate.model_validate(document)
     except (orjson.JSONDecodeError, ValidationError):
         return None
-    return await create_customer(body, request)
+    return await create_customer(body, context_of(request))
 
 
 def _replaying(request: Request, receive: Receive) -> Receive:

@@ -15,10 +15,11 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mteja.api.errors import error_response
 from mteja.api.observability import Metrics
 from mteja.core.errors import InvalidRequest, MtejaError, PayloadTooLarge, UnsupportedMediaType
 from mteja.core.ids import new_id
+from mteja.db.uow import UnitOfWork
+from mteja.kit.http.errors import error_response
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/"
@@ -40,9 +41,12 @@ class RequestMiddleware:
         request_id = new_id("req")
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
+        # The request's one unit of work: opened lazily (no connection until a statement),
+        # ended by api.transactions, closed here whatever happened.
+        uow = state["uow"] = UnitOfWork(scope["app"].state.db)
         response = _ResponseTracker(send, request_id)
         try:
-            rejection = await self._guard(scope, state)
+            rejection = await self._guard(scope, state, uow)
             if rejection is not None:
                 await error_response(rejection, request_id)(scope, receive, response.send)
             else:
@@ -61,15 +65,18 @@ class RequestMiddleware:
             )
             await self._fail(scope, receive, response, MtejaError())
         finally:
+            await uow.close()
             self._record(scope, state, response.status, time.perf_counter() - started)
 
-    async def _guard(self, scope: Scope, state: dict[str, Any]) -> MtejaError | None:
+    async def _guard(
+        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork
+    ) -> MtejaError | None:
         if not scope["path"].startswith(API_PREFIX):
             return None
         headers = _headers(scope)
         authenticator = scope["app"].state.authenticator
         try:
-            state["principal"] = await authenticator.authenticate(headers.get("authorization"))
+            state["principal"] = await authenticator.authenticate(uow, headers.get("authorization"))
         except MtejaError as error:
             return error
         state["account_id"] = state["principal"].account_id

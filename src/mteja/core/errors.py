@@ -6,7 +6,7 @@ Services raise these; only ``api.errors`` turns them into responses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,12 @@ class InvalidRequest(MtejaError):
     status = 400
     type = "invalid_request_error"
     code = "parameter_invalid"
+    # The codes an invalid request may carry (``ValidationFailed`` names the first error's).
+    codes: ClassVar[tuple[str, ...]] = (
+        "parameter_invalid",
+        "parameter_missing",
+        "parameter_unknown",
+    )
     default_message = "The request is invalid."
 
     @classmethod
@@ -62,6 +68,7 @@ class ValidationFailed(InvalidRequest):
 
 class PanNotAllowed(InvalidRequest):
     code = "pan_not_allowed"
+    codes = ("pan_not_allowed",)
     default_message = "Full card numbers are not accepted; send the processor's token instead."
 
 
@@ -105,6 +112,23 @@ class Conflict(MtejaError):
     code = "conflict"
 
 
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    default_message = (
+        "A request with this Idempotency-Key is still being processed; retry it shortly."
+    )
+
+
+class IdempotencyKeyReused(MtejaError):
+    status = 422
+    type = "invalid_request_error"
+    code = "idempotency_key_reused"
+    default_message = (
+        "This Idempotency-Key was used for a different request (method, path or body); "
+        "use a new key for a new request."
+    )
+
+
 class PreconditionFailed(MtejaError):
     status = 412
     type = "invalid_request_error"
@@ -132,3 +156,37 @@ class InternalError(MtejaError):
 
 def error_code(error: MtejaError) -> str:
     return getattr(error, "code_override", error.code)
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "json_invalid": "not valid JSON",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+}
+
+
+def field_error(detail: dict[str, Any]) -> FieldError:
+    """One of pydantic's errors as ours: the parameter's name, a message, a code."""
+    kind = detail.get("type", "")
+    location = [
+        str(part)
+        for part in detail.get("loc", ())
+        if part not in ("body", "query", "path", "header")
+    ]
+    param = ".".join(location)
+    if kind == "json_invalid":
+        param = ""
+    message = _MESSAGES.get(kind) or str(detail.get("msg", "is invalid")).removeprefix(
+        "Value error, "
+    )
+    if kind == "missing" and not param:
+        message = "a JSON object is required"
+    code = {"missing": "parameter_missing", "extra_forbidden": "parameter_unknown"}.get(
+        kind, "parameter_invalid"
+    )
+    if not param:
+        message = f"body: {message}"
+    return FieldError(param=param, message=message, code=code)

@@ -24,8 +24,8 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
-from mteja.db.sql import Record, ScopedRepository, Sql, UniqueViolation
-from mteja.events.repository import EventRepository, EventRow, with_event
+from mteja.db.sql import Bound, Record, Sql, UniqueViolation
+from mteja.kit.repository import ScopedRepository
 
 _COLUMNS = (
     customers.c.id,
@@ -115,17 +115,10 @@ class CustomerRepository(ScopedRepository):
         sql = _GET_FOR_UPDATE if for_update and self.conn.is_postgres else _GET
         return await self.conn.one(sql, {"account_id": self.account_id, "id": customer_id})
 
-    async def insert(self, values: dict[str, Any], *, event: EventRow) -> Record | None:
-        """The new row and its event, or None (and no event) when the account already has a
-        customer with this email. One statement on PostgreSQL, so it needs no transaction."""
-        params = self.row_params(values)
-        if self.conn.is_postgres:
-            params.update(event.params(self.account_id))
-            return await self.conn.one(with_event(_INSERT["postgresql"]), params)
-        row = await self.conn.one(_INSERT["sqlite"], params)
-        if row is not None:
-            await EventRepository(self.conn, self.account_id).insert(event)
-        return row
+    def insertion(self, values: dict[str, Any]) -> Bound:
+        """The insert of a new customer, returning its row, or no row when the account
+        already has a customer with this email; run with its event by the recorder."""
+        return Bound(_INSERT[self.conn.dialect], self.row_params(values))
 
     async def id_by_email_key(self, email_key: str) -> str | None:
         params = {"account_id": self.account_id, "email_key": email_key}

@@ -1,14 +1,17 @@
-"""Customer routes: authenticate, parse, one service call, render."""
+"""Customer routes: parse, one service call, render.
+
+Get, list and create are also dispatched by ``api.hot_routes``, which builds the same
+``RequestContext`` and calls these very functions.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
 from starlette.responses import Response
 
-from mteja.api.deps import Ctx, IfMatch, context_of
-from mteja.api.query import bracketed, parse_query, query_parameters
-from mteja.api.responses import json_response, list_response, object_response
 from mteja.core.schemas import DeletedOut, ListOf
+from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound
 from mteja.customers.schemas import (
     CustomerCreate,
     CustomerListParams,
@@ -18,19 +21,14 @@ from mteja.customers.schemas import (
     render_customer,
 )
 from mteja.customers.service import CustomerService, parse_list_query
+from mteja.kit.http.context import Ctx, IfMatch
+from mteja.kit.http.errors import BODY, CONDITIONAL, IDEMPOTENT, INVALID, errors_for
+from mteja.kit.http.openapi import idempotent
+from mteja.kit.http.query import bracketed, parse_query, query_parameters
+from mteja.kit.http.responses import json_response, list_response, object_response
+from mteja.kit.http.routing import api_router
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
-
-_FILTERS = ("status", "email", "search")
-
-
-@router.post("", status_code=201, response_model=CustomerOut)
-async def create_customer(body: CustomerCreate, request: Request) -> Response:
-    """Create a customer."""
-    ctx = context_of(request)
-    row = await CustomerService(ctx.db, ctx.account_id).create(body)
-    return object_response(render_customer(row), etag=customer_etag(row), status=201)
-
+router = api_router("/api/v1/customers", "customers")
 
 _IF_NONE_MATCH = {
     "name": "If-None-Match",
@@ -39,40 +37,9 @@ _IF_NONE_MATCH = {
     "description": "The ETag you hold: 304 when the customer has not changed.",
     "schema": {"type": "string"},
 }
-
-
-# The hot reads take ``request`` rather than dependencies: each dependency costs as much
-# as a tenth of the whole request here (see docs/performance.md).
-@router.get(
-    "/{customer_id}", response_model=CustomerOut, openapi_extra={"parameters": [_IF_NONE_MATCH]}
-)
-async def get_customer(customer_id: str, request: Request) -> Response:
-    """Retrieve a customer."""
-    ctx = context_of(request)
-    row = await CustomerService(ctx.db, ctx.account_id).get(customer_id)
-    etag = customer_etag(row)
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
-        return Response(status_code=304, headers={"ETag": etag})
-    return object_response(render_customer(row), etag=etag)
-
-
-@router.patch("/{customer_id}", response_model=CustomerOut)
-async def update_customer(
-    customer_id: str, body: CustomerUpdate, ctx: Ctx, if_match: IfMatch = None
-) -> Response:
-    """Update a customer: only the fields sent change; null clears a nullable field."""
-    row = await CustomerService(ctx.db, ctx.account_id).update(customer_id, body, if_match=if_match)
-    return object_response(render_customer(row), etag=customer_etag(row))
-
-
-@router.delete("/{customer_id}", response_model=DeletedOut)
-async def delete_customer(customer_id: str, ctx: Ctx, if_match: IfMatch = None) -> Response:
-    """Delete a customer, with its addresses, businesses and payment methods."""
-    await CustomerService(ctx.db, ctx.account_id).delete(customer_id, if_match=if_match)
-    return json_response({"id": customer_id, "deleted": True})
-
-
+_NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified (`If-None-Match`)."}
+}
 _CUSTOM_DATA_FILTER = {
     "name": "custom_data",
     "in": "query",
@@ -84,20 +51,74 @@ _CUSTOM_DATA_FILTER = {
 }
 
 
+@router.post(
+    "",
+    status_code=201,
+    response_model=CustomerOut,
+    responses=errors_for(*BODY, *IDEMPOTENT, CustomerAlreadyExists),
+    openapi_extra=idempotent(),
+)
+async def create_customer(body: CustomerCreate, ctx: Ctx) -> Response:
+    """Create a customer."""
+    row = await CustomerService(ctx.uow, ctx.caller).create(body)
+    return object_response(render_customer(row), etag=customer_etag(row), status=201)
+
+
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    responses={**_NOT_MODIFIED, **errors_for(CustomerNotFound)},
+    openapi_extra={"parameters": [_IF_NONE_MATCH]},
+)
+async def get_customer(customer_id: str, ctx: Ctx) -> Response:
+    """Retrieve a customer."""
+    row = await CustomerService(ctx.uow, ctx.caller).get(customer_id)
+    etag = customer_etag(row)
+    if_none_match = ctx.request.headers.get("if-none-match")
+    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers={"ETag": etag})
+    return object_response(render_customer(row), etag=etag)
+
+
+@router.patch(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    responses=errors_for(*BODY, *CONDITIONAL, CustomerNotFound, CustomerAlreadyExists),
+)
+async def update_customer(
+    customer_id: str, body: CustomerUpdate, ctx: Ctx, if_match: IfMatch = None
+) -> Response:
+    """Update a customer: only the fields sent change; null clears a nullable field."""
+    service = CustomerService(ctx.uow, ctx.caller)
+    row = await service.update(customer_id, body, if_match=if_match)
+    return object_response(render_customer(row), etag=customer_etag(row))
+
+
+@router.delete(
+    "/{customer_id}",
+    response_model=DeletedOut,
+    responses=errors_for(*BODY, *CONDITIONAL, CustomerNotFound),
+)
+async def delete_customer(customer_id: str, ctx: Ctx, if_match: IfMatch = None) -> Response:
+    """Delete a customer, with its addresses, businesses and payment methods."""
+    await CustomerService(ctx.uow, ctx.caller).delete(customer_id, if_match=if_match)
+    return json_response({"id": customer_id, "deleted": True})
+
+
 @router.get(
     "",
     response_model=ListOf[CustomerOut],
+    responses=errors_for(*INVALID),
     openapi_extra={"parameters": [*query_parameters(CustomerListParams), _CUSTOM_DATA_FILTER]},
 )
-async def list_customers(request: Request) -> Response:
+async def list_customers(ctx: Ctx) -> Response:
     """List customers, newest first."""
-    params = parse_query(request, CustomerListParams, open_prefixes=("custom_data[",))
+    params = parse_query(ctx.request, CustomerListParams, open_prefixes=("custom_data[",))
     query = parse_list_query(
         status=params.status,
         email=params.email,
         search=params.search,
-        custom_data=bracketed(request, "custom_data"),
+        custom_data=bracketed(ctx.request, "custom_data"),
     )
-    ctx = context_of(request)
-    page = await CustomerService(ctx.db, ctx.account_id).list(query, params.window("cus"))
+    page = await CustomerService(ctx.uow, ctx.caller).list(query, params.window("cus"))
     return list_response(page, render_customer)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from mteja.addresses.schemas import AddressFieldsOut, AddressIn, AddressPatch
 from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
-from mteja.core.time import format_timestamp
 from mteja.core.validation import CustomData, Email, Name, PhoneInput, is_national, to_e164
-from mteja.customers.tables import CUSTOMER_STATUSES
-from mteja.db.sql import Record
+from mteja.customers.addresses.schemas import AddressFieldsOut, AddressIn, AddressPatch
+from mteja.customers.tables import CUSTOMER_STATUSES, customers
+from mteja.kit.render import row_renderer
 
 CustomerStatus = Literal["active", "inactive", "suspended"]
 
@@ -90,20 +88,9 @@ class CustomerOut(OutputModel):
     custom_data: dict[str, Any] | None
 
 
-def render_customer(row: Record | Mapping[str, Any]) -> dict[str, Any]:
-    """The wire object straight from a row: the hot paths skip model validation."""
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "email": row["email"],
-        "phone": row["phone"],
-        "address": row["address"],
-        "payment_method": row["payment_method_id"],
-        "created_at": format_timestamp(row["created_at"]),
-        "updated_at": format_timestamp(row["updated_at"]),
-        "status": row["status"],
-        "custom_data": row["custom_data"],
-    }
+render_customer = row_renderer(
+    CustomerOut, customers, columns={"payment_method": "payment_method_id"}
+)
 
 
 class CustomerListParams(ListQuery):

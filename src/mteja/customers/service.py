@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from mteja.addresses.schemas import ADDRESS_FIELDS, AddressIn, AddressPatch
-from mteja.addresses.service import AddressRules
+from mteja.core.context import Caller
 from mteja.core.errors import (
     FieldError,
     InvalidRequest,
@@ -21,8 +20,16 @@ from mteja.core.paging import Page, Window, page_from_rows, parse_statuses, ulid
 from mteja.core.time import utcnow
 from mteja.core.validation import email_key, is_national, storable_text, to_e164
 from mteja.core.values import same_value
+from mteja.customers.addresses.repository import AddressRepository
+from mteja.customers.addresses.schemas import (
+    ADDRESS_FIELDS,
+    AddressIn,
+    AddressPatch,
+    render_address,
+)
+from mteja.customers.addresses.service import AddressService, new_address
+from mteja.customers.aggregate import CustomerAggregate, address_mirror
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound
-from mteja.customers.records import CustomerRecords
 from mteja.customers.repository import CustomerFilters, CustomerRepository, EmailTaken
 from mteja.customers.schemas import (
     CustomerCreate,
@@ -31,10 +38,9 @@ from mteja.customers.schemas import (
     render_customer,
 )
 from mteja.customers.tables import CUSTOMER_STATUSES
-from mteja.db.engine import Database
 from mteja.db.sql import Record
-from mteja.events.service import EventRecorder, created_event
-from mteja.payment_methods.service import PaymentMethodRules
+from mteja.db.uow import UnitOfWork
+from mteja.events.recorder import EventRecorder
 
 CUSTOMER_DATA_FILTER_MAX_KEY = 40
 
@@ -53,22 +59,23 @@ def search_text(name: str, email: str, phone: str | None) -> str:
 
 
 class CustomerService:
-    def __init__(self, db: Database, account_id: str) -> None:
-        self.db = db
-        self.account_id = account_id
+    def __init__(self, uow: UnitOfWork, caller: Caller) -> None:
+        self.uow = uow
+        self.caller = caller
 
     async def create(self, body: CustomerCreate) -> Record:
-        address = _address_from(body.address) if body.address else None
-        phone = _resolve_phone(body.phone, address)
+        fields = _address_fields(body.address) if body.address else None
+        phone = _resolve_phone(body.phone, fields)
         customer_id, created_at = new_id_at("cus")
         key = email_key(body.email)
+        address = new_address(customer_id, fields, default=True) if fields else None
         values: dict[str, Any] = {
             "id": customer_id,
             "name": body.name,
             "email": body.email,
             "email_key": key,
             "phone": phone,
-            "address": address,
+            "address": address_mirror(address),
             "payment_method_id": None,
             "status": body.status,
             "custom_data": body.custom_data,
@@ -77,22 +84,26 @@ class CustomerService:
             "created_at": created_at,
             "updated_at": created_at,
         }
-        event = created_event("customer", render_customer(values))
-        # Without an address, creating is a single statement on PostgreSQL.
-        async with self.db.write(single_statement=address is None) as conn:
-            repo = CustomerRepository(conn, self.account_id)
-            row = await repo.insert(values, event=event)
-            if row is None:
-                raise CustomerAlreadyExists(await repo.id_by_email_key(key))
-            if address is not None:
-                await AddressRules(conn, self.account_id).create(customer_id, address, default=True)
+        conn = await self.uow.write()
+        repo = CustomerRepository(conn, self.caller.account_id)
+        created = [("customer", render_customer(values))]
+        also = []
+        if address is not None:
+            also.append(AddressRepository(conn, self.caller.account_id).insertion(address))
+            created.append(("address", render_address(address)))
+        # One statement on PostgreSQL, with or without its first address: see db.uow.
+        row = await EventRecorder(conn, self.caller).created_with(
+            repo.insertion(values), created, also=also
+        )
+        if row is None:
+            raise CustomerAlreadyExists(await repo.id_by_email_key(key))
         return row
 
     async def get(self, customer_id: str) -> Record:
         if not is_valid_id(customer_id, "cus"):
             raise CustomerNotFound(customer_id)
-        async with self.db.read() as conn:
-            row = await CustomerRepository(conn, self.account_id).get(customer_id)
+        conn = await self.uow.read()
+        row = await CustomerRepository(conn, self.caller.account_id).get(customer_id)
         if row is None:
             raise CustomerNotFound(customer_id)
         return row
@@ -100,55 +111,49 @@ class CustomerService:
     async def update(
         self, customer_id: str, body: CustomerUpdate, *, if_match: str | None
     ) -> Record:
-        async with self.db.write() as conn:
-            repo = CustomerRepository(conn, self.account_id)
-            row = await CustomerRecords(conn, self.account_id).lock(customer_id)
-            if not matches_etag(if_match, customer_etag(row)):
-                raise PreconditionFailed()
-            address = row["address"]
-            if "address" in body.model_fields_set:
-                address = await _apply_address(
-                    AddressRules(conn, self.account_id), customer_id, body.address
-                )
-            changes = _changes(row, body, address)
-            if not changes:
-                return row
-            if "email_key" in changes:
-                existing = await repo.id_by_email_key(changes["email_key"])
-                if existing is not None and existing != customer_id:
-                    raise CustomerAlreadyExists(existing)
-            if changes.get("payment_method_id") is not None:
-                await PaymentMethodRules(conn, self.account_id).require_active(
-                    customer_id, changes["payment_method_id"]
-                )
-            changes["version"] = row["version"] + 1
-            changes["updated_at"] = utcnow()
-            try:
-                updated = await repo.update(customer_id, changes)
-            except EmailTaken:
-                raise CustomerAlreadyExists(None) from None
-            await EventRecorder(conn, self.account_id).updated(
-                "customer", render_customer(row), render_customer(updated)
-            )
-            return updated
+        aggregate = CustomerAggregate(await self.uow.write(), self.caller)
+        row = await aggregate.lock(customer_id)
+        if not matches_etag(if_match, customer_etag(row)):
+            raise PreconditionFailed()
+        address = row["address"]
+        if "address" in body.model_fields_set:
+            address = await self._change_default_address(customer_id, body.address)
+        changes = _changes(row, body, address)
+        if not changes:
+            return row
+        repo = aggregate.customers
+        if "email_key" in changes:
+            existing = await repo.id_by_email_key(changes["email_key"])
+            if existing is not None and existing != customer_id:
+                raise CustomerAlreadyExists(existing)
+        if changes.get("payment_method_id") is not None:
+            await aggregate.require_active_payment_method(customer_id, changes["payment_method_id"])
+        changes["version"] = row["version"] + 1
+        changes["updated_at"] = utcnow()
+        try:
+            updated = await repo.update(customer_id, changes)
+        except EmailTaken:
+            raise CustomerAlreadyExists(None) from None
+        await aggregate.events.updated("customer", render_customer(row), render_customer(updated))
+        return updated
 
     async def delete(self, customer_id: str, *, if_match: str | None) -> None:
         if not is_valid_id(customer_id, "cus"):
             raise CustomerNotFound(customer_id)
-        async with self.db.write() as conn:
-            repo = CustomerRepository(conn, self.account_id)
-            if if_match is not None:
-                row = await repo.get(customer_id, for_update=True)
-                if row is None:
-                    raise CustomerNotFound(customer_id)
-                if not matches_etag(if_match, customer_etag(row)):
-                    raise PreconditionFailed()
-            deleted = await repo.delete(customer_id)
-            if deleted is None:
+        conn = await self.uow.write()
+        repo = CustomerRepository(conn, self.caller.account_id)
+        if if_match is not None:
+            row = await repo.get(customer_id, for_update=True)
+            if row is None:
                 raise CustomerNotFound(customer_id)
-            # Its addresses, businesses and payment methods go with it, without events
-            # of their own: customer.deleted says it all.
-            await EventRecorder(conn, self.account_id).deleted("customer", render_customer(deleted))
+            if not matches_etag(if_match, customer_etag(row)):
+                raise PreconditionFailed()
+        deleted = await repo.delete(customer_id)
+        if deleted is None:
+            raise CustomerNotFound(customer_id)
+        # Its addresses, businesses and payment methods go with it, without events of
+        # their own: customer.deleted says it all.
+        await EventRecorder(conn, self.caller).deleted("customer", render_customer(deleted))
 
     async def list(self, query: CustomerListQuery, window: Window) -> Page[Record]:
         filters = CustomerFilters(
@@ -157,14 +162,14 @@ class CustomerService:
             search=query.search,
             custom_data=query.custom_data,
         )
-        async with self.db.read() as conn:
-            rows = await CustomerRepository(conn, self.account_id).list(filters, window)
+        conn = await self.uow.read()
+        rows = await CustomerRepository(conn, self.caller.account_id).list(filters, window)
         return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
 
     async def count_by_status(self) -> dict[str, int]:
         """How many customers the account has in each status (every status listed)."""
-        async with self.db.read() as conn:
-            counts = await CustomerRepository(conn, self.account_id).count_by_status()
+        conn = await self.uow.read()
+        counts = await CustomerRepository(conn, self.caller.account_id).count_by_status()
         return {status: counts.get(status, 0) for status in CUSTOMER_STATUSES}
 
     async def created_per_day(self, days: int) -> Sequence[tuple[date, int]]:
@@ -173,10 +178,21 @@ class CustomerService:
         first = today - timedelta(days=days - 1)
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         min_id = "cus_" + ulid_bound(start)
-        async with self.db.read() as conn:
-            counts = await CustomerRepository(conn, self.account_id).created_per_day(min_id)
+        conn = await self.uow.read()
+        repo = CustomerRepository(conn, self.caller.account_id)
+        counts = await repo.created_per_day(min_id)
         every_day = (first + timedelta(days=offset) for offset in range(days))
         return [(day, counts.get(day.isoformat(), 0)) for day in every_day]
+
+    async def _change_default_address(
+        self, customer_id: str, patch: AddressPatch | None
+    ) -> dict[str, Any] | None:
+        """The customer's new ``address``, after the rules the address routes apply."""
+        addresses = AddressService(self.uow, self.caller)
+        if patch is None:
+            await addresses.unset_default(customer_id)
+            return None
+        return address_mirror(await addresses.set_default_fields(customer_id, patch))
 
 
 def parse_list_query(
@@ -215,18 +231,8 @@ def parse_list_query(
     )
 
 
-def _address_from(address: AddressIn) -> dict[str, Any]:
+def _address_fields(address: AddressIn) -> dict[str, Any]:
     return {name: getattr(address, name) for name in ADDRESS_FIELDS}
-
-
-async def _apply_address(
-    rules: AddressRules, customer_id: str, patch: AddressPatch | None
-) -> dict[str, Any] | None:
-    """The customer's new ``address``, after the same rules the address routes apply."""
-    if patch is None:
-        await rules.unset_default(customer_id)
-        return None
-    return await rules.patch_default(customer_id, patch)
 
 
 def _resolve_phone(phone: str | None, address: dict[str, Any] | None) -> str | None:

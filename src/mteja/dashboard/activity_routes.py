@@ -7,12 +7,12 @@ from starlette.responses import Response
 
 from mteja.core.errors import MtejaError
 from mteja.core.paging import Window, build_window
-from mteja.dashboard.auth import require_session, signed_form
+from mteja.dashboard.auth import acting, require_session, signed_form
 from mteja.dashboard.forms import FormErrors, validate
 from mteja.dashboard.pages import DashboardRoute, PageError, dashboard_of, redirect, render
-from mteja.dashboard.session import COOKIE_PATH
+from mteja.dashboard.session import COOKIE_PATH, Session
+from mteja.events.schemas import EVENT_TYPES
 from mteja.events.service import EventService, parse_event_types
-from mteja.events.tables import EVENT_TYPES
 from mteja.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate
 from mteja.webhooks.service import WebhookEndpointService
 
@@ -32,11 +32,10 @@ def _window(prefix: str, cursor: str | None) -> Window:
     )
 
 
-def _endpoints(request: Request, account_id: str) -> WebhookEndpointService:
+def _endpoints(request: Request, session: Session) -> WebhookEndpointService:
     allow_private = dashboard_of(request).allow_private_targets
-    return WebhookEndpointService(
-        request.app.state.db, account_id, allow_private_targets=allow_private
-    )
+    uow, caller = acting(request, session)
+    return WebhookEndpointService(uow, caller, allow_private_targets=allow_private)
 
 
 def _notice(request: Request) -> str | None:
@@ -52,7 +51,7 @@ async def list_events(request: Request) -> Response:
         raise PageError(400, "Choose an event type from the list.")
     types = parse_event_types(chosen or None)
     window = _window("evt", request.query_params.get("cursor") or None)
-    page = await EventService(request.app.state.db, session.account_id).list(types, window)
+    page = await EventService(*acting(request, session)).list(types, window)
     return render(
         request,
         "events.html",
@@ -66,7 +65,7 @@ async def list_events(request: Request) -> Response:
 @router.get("/events/{event_id}")
 async def show_event(event_id: str, request: Request) -> Response:
     session = await require_session(request)
-    event = await EventService(request.app.state.db, session.account_id).get(event_id)
+    event = await EventService(*acting(request, session)).get(event_id)
     return render(
         request,
         "event.html",
@@ -81,7 +80,7 @@ async def show_event(event_id: str, request: Request) -> Response:
 async def redeliver_event(event_id: str, request: Request) -> Response:
     session, form = await signed_form(request)
     endpoint_id = form.get("webhook_endpoint_id") or None
-    targets = await _endpoints(request, session.account_id).redeliver(event_id, endpoint_id)
+    targets = await _endpoints(request, session).redeliver(event_id, endpoint_id)
     # Back to the page the button was on: the endpoint's deliveries, or the event.
     back = f"webhooks/{endpoint_id}" if endpoint_id else f"events/{event_id}"
     back = f"{COOKIE_PATH}/{back}"
@@ -92,7 +91,7 @@ async def redeliver_event(event_id: str, request: Request) -> Response:
 async def list_webhooks(request: Request) -> Response:
     session = await require_session(request)
     window = _window("we", request.query_params.get("cursor") or None)
-    page = await _endpoints(request, session.account_id).list((), window)
+    page = await _endpoints(request, session).list((), window)
     return render(request, "webhooks.html", section="webhooks", page=page)
 
 
@@ -116,7 +115,7 @@ async def create_webhook(request: Request) -> Response:
     body = validate(WebhookEndpointCreate, document, errors)
     if body is not None:
         try:
-            created = await _endpoints(request, session.account_id).create(body)
+            created = await _endpoints(request, session).create(body)
         except MtejaError as error:
             errors.add_error(error)
         else:
@@ -141,7 +140,7 @@ def _webhook_form(
 @router.get("/webhooks/{endpoint_id}")
 async def show_webhook(endpoint_id: str, request: Request) -> Response:
     session = await require_session(request)
-    service = _endpoints(request, session.account_id)
+    service = _endpoints(request, session)
     endpoint = await service.get(endpoint_id)
     window = _window("wd", request.query_params.get("cursor") or None)
     deliveries = await service.deliveries(endpoint_id, None, window)
@@ -163,5 +162,5 @@ async def change_webhook_status(endpoint_id: str, request: Request) -> Response:
     if status not in ("enabled", "disabled"):
         raise PageError(400, "Choose a status from the list.")
     body = WebhookEndpointUpdate.model_validate({"status": status})
-    await _endpoints(request, session.account_id).update(endpoint_id, body, if_match=None)
+    await _endpoints(request, session).update(endpoint_id, body, if_match=None)
     return redirect(f"{COOKIE_PATH}/webhooks/{endpoint_id}?notice={status}")

@@ -5,9 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from mteja.accounts.auth import Authenticator
+from mteja.core.context import Caller
 from mteja.dashboard.forms import check_origin, check_token, read_form
 from mteja.dashboard.pages import SignInRequired, dashboard_of
 from mteja.dashboard.session import SESSION_COOKIE, Session
+from mteja.db.uow import UnitOfWork
+from mteja.kit.http.context import unit_of_work_of
 
 
 async def require_session(request: Request) -> Session:
@@ -17,7 +20,8 @@ async def require_session(request: Request) -> Session:
     if session is None:
         raise SignInRequired(notice="expired" if cookie else None)
     authenticator: Authenticator = request.app.state.authenticator
-    if await authenticator.active_account(session.key_id) != session.account_id:
+    account_id = await authenticator.active_account(unit_of_work_of(request), session.key_id)
+    if account_id != session.account_id:
         raise SignInRequired(notice="ended")
     request.state.dashboard_session = session
     request.state.account_id = session.account_id  # for the request's log line
@@ -31,3 +35,11 @@ async def signed_form(request: Request) -> tuple[Session, dict[str, str]]:
     form = await read_form(request)
     check_token(session.csrf_token, form)
     return session, form
+
+
+def acting(request: Request, session: Session) -> tuple[UnitOfWork, Caller]:
+    """What a page hands its services: the request's unit of work, and the dashboard
+    acting on the session's key."""
+    request_id = request.scope["state"]["request_id"]
+    caller = Caller(session.account_id, "dashboard", session.key_id, request_id)
+    return unit_of_work_of(request), caller

@@ -8,14 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from mteja.addresses.service import AddressService
-from mteja.businesses.service import BusinessService
 from mteja.core.errors import MtejaError, NotFound, PreconditionFailed
 from mteja.core.paging import Window, build_window
+from mteja.customers.addresses.service import AddressService
+from mteja.customers.businesses.service import BusinessService
+from mteja.customers.payment_methods.service import PaymentMethodService
 from mteja.customers.schemas import CustomerCreate, CustomerUpdate, customer_etag
 from mteja.customers.service import CustomerService
 from mteja.customers.tables import CUSTOMER_STATUSES
-from mteja.dashboard.auth import require_session, signed_form
+from mteja.dashboard.auth import acting, require_session, signed_form
 from mteja.dashboard.filters import customer_filters
 from mteja.dashboard.forms import (
     FormErrors,
@@ -25,11 +26,10 @@ from mteja.dashboard.forms import (
     validate,
 )
 from mteja.dashboard.pages import DashboardRoute, PageError, redirect, render
-from mteja.dashboard.session import COOKIE_PATH
+from mteja.dashboard.session import COOKIE_PATH, Session
 from mteja.dashboard.timeline import timeline
 from mteja.db.sql import Record
 from mteja.events.service import EventService
-from mteja.payment_methods.service import PaymentMethodService
 
 router = APIRouter(prefix=COOKIE_PATH, include_in_schema=False, route_class=DashboardRoute)
 TIMELINE_PAGE_SIZE = 20
@@ -43,8 +43,8 @@ CHANGED_MEANWHILE = (
 _NOTICES = frozenset({"created", "updated", "suspended", "reactivated", "unchanged"})
 
 
-def _customers(request: Request, account_id: str) -> CustomerService:
-    return CustomerService(request.app.state.db, account_id)
+def _customers(request: Request, session: Session) -> CustomerService:
+    return CustomerService(*acting(request, session))
 
 
 @router.get("/customers")
@@ -53,7 +53,7 @@ async def list_customers(request: Request) -> Response:
     filters = customer_filters(request.query_params)
     page = None
     if filters.query is not None and filters.window is not None:
-        page = await _customers(request, session.account_id).list(filters.query, filters.window)
+        page = await _customers(request, session).list(filters.query, filters.window)
     return render(
         request,
         "customers.html",
@@ -78,7 +78,7 @@ async def create_customer(request: Request) -> Response:
     body = validate(CustomerCreate, create_body(form, errors), errors)
     if body is not None and not errors:
         try:
-            row = await _customers(request, session.account_id).create(body)
+            row = await _customers(request, session).create(body)
         except MtejaError as error:
             errors.add_error(error)
         else:
@@ -89,13 +89,13 @@ async def create_customer(request: Request) -> Response:
 @router.get("/customers/{customer_id}")
 async def show_customer(customer_id: str, request: Request) -> Response:
     session = await require_session(request)
-    db, account_id = request.app.state.db, session.account_id
-    customer = await CustomerService(db, account_id).get(customer_id)
+    work = acting(request, session)
+    customer = await CustomerService(*work).get(customer_id)
     children = Window(limit=CHILDREN_SHOWN, order="desc")
-    addresses = await AddressService(db, account_id).list(customer_id, (), children)
-    businesses = await BusinessService(db, account_id).list(customer_id, (), children)
-    methods = await PaymentMethodService(db, account_id).list(customer_id, (), children)
-    events = await EventService(db, account_id).list_of_customer(
+    addresses = await AddressService(*work).list(customer_id, (), children)
+    businesses = await BusinessService(*work).list(customer_id, (), children)
+    methods = await PaymentMethodService(*work).list(customer_id, (), children)
+    events = await EventService(*work).list_of_customer(
         customer_id, _timeline_window(request.query_params.get("timeline"))
     )
     notice = request.query_params.get("notice")
@@ -127,7 +127,7 @@ def _timeline_window(cursor: str | None) -> Window:
 @router.get("/customers/{customer_id}/edit")
 async def edit_customer(customer_id: str, request: Request) -> Response:
     session = await require_session(request)
-    customer = await _customers(request, session.account_id).get(customer_id)
+    customer = await _customers(request, session).get(customer_id)
     values = {**customer_values(customer), "etag": customer_etag(customer)}
     return _form(request, values=values, errors=FormErrors(), customer=customer)
 
@@ -135,7 +135,7 @@ async def edit_customer(customer_id: str, request: Request) -> Response:
 @router.post("/customers/{customer_id}/edit")
 async def update_customer(customer_id: str, request: Request) -> Response:
     session, form = await signed_form(request)
-    service = _customers(request, session.account_id)
+    service = _customers(request, session)
     current = await service.get(customer_id)
     errors = FormErrors()
     body = validate(CustomerUpdate, update_body(form, current, errors), errors)
@@ -162,7 +162,7 @@ async def change_status(customer_id: str, request: Request) -> Response:
     status = form.get("status")
     if status not in ("active", "suspended"):
         raise PageError(400, "Choose a status from the list.")
-    service = _customers(request, session.account_id)
+    service = _customers(request, session)
     body = CustomerUpdate.model_validate({"status": status})
     await service.update(customer_id, body, if_match=None)
     notice = "suspended" if status == "suspended" else "reactivated"

@@ -13,9 +13,8 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from mteja.addresses.schemas import ADDRESS_FIELDS
-from mteja.api.errors import field_error
-from mteja.core.errors import MtejaError
+from mteja.core.errors import MtejaError, field_error
+from mteja.customers.addresses.schemas import ADDRESS_FIELDS
 from mteja.dashboard.pages import PageError
 from mteja.dashboard.session import same_origin, tokens_match
 from mteja.db.sql import Record

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from mteja.config import Settings
 from mteja.core.errors import MtejaError, NotFound
 from mteja.core.time import format_timestamp
+from mteja.customers.payment_methods.providers import PROVIDERS
 from mteja.dashboard.i18n import LANGUAGE_NAMES, LANGUAGES, negotiate, translator
 from mteja.dashboard.session import (
     COOKIE_PATH,
@@ -30,7 +31,6 @@ from mteja.dashboard.session import (
     Session,
     SessionSigner,
 )
-from mteja.payment_methods.providers import PROVIDERS
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

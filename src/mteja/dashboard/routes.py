@@ -16,7 +16,7 @@ from mteja.accounts.auth import Authenticator
 from mteja.core.errors import AuthenticationFailed
 from mteja.customers.service import CustomerService
 from mteja.dashboard.activity_routes import router as activity_router
-from mteja.dashboard.auth import require_session, signed_form
+from mteja.dashboard.auth import acting, require_session, signed_form
 from mteja.dashboard.chart import bar_chart
 from mteja.dashboard.customer_routes import router as customer_router
 from mteja.dashboard.forms import check_origin, check_token, read_form
@@ -40,6 +40,7 @@ from mteja.dashboard.session import (
     Session,
     new_token,
 )
+from mteja.kit.http.context import unit_of_work_of
 
 router = APIRouter(prefix=COOKIE_PATH, include_in_schema=False, route_class=DashboardRoute)
 CHART_DAYS = 30
@@ -49,7 +50,7 @@ _LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 @router.get("")
 async def home(request: Request) -> Response:
     session = await require_session(request)
-    service = CustomerService(request.app.state.db, session.account_id)
+    service = CustomerService(*acting(request, session))
     counts = await service.count_by_status()
     chart = bar_chart(await service.created_per_day(CHART_DAYS))
     return render(request, "home.html", section="home", counts=counts, chart=chart)
@@ -90,7 +91,9 @@ async def sign_in(request: Request) -> Response:
     check_token(signer.sign_in_token_of(request.cookies.get(SIGN_IN_COOKIE)), form)
     authenticator: Authenticator = request.app.state.authenticator
     try:
-        principal = await authenticator.authenticate("Bearer " + form.get("api_key", "").strip())
+        principal = await authenticator.authenticate(
+            unit_of_work_of(request), "Bearer " + form.get("api_key", "").strip()
+        )
     except AuthenticationFailed:
         # One message for every failure: it must not tell a wrong key from a revoked one.
         return _sign_in_form(request, status=401, failed=True)

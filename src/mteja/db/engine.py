@@ -1,15 +1,14 @@
-"""The database handle: connections for reads (no transaction) and writes (one transaction).
+"""The database handle: where connections come from. Units of work (``db.uow``) use them.
 
 PostgreSQL goes through an asyncpg pool; SQLite through SQLAlchemy's aiosqlite engine
-(see ``db.sql`` for why). Repositories see only ``Conn``.
+(see ``db.sql`` for why): one writing connection, and a small pool of readers in
+autocommit. Nothing outside ``db`` sees a driver connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
-from contextvars import ContextVar
+from contextlib import AsyncExitStack
 from typing import Any
 
 import asyncpg
@@ -18,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from mteja.db.sql import AsyncpgConn, Conn, SqlAlchemyConn
+from mteja.db.sql import AsyncpgConn, SqlAlchemyConn
 
 # Readers in WAL mode run in parallel, but each holds a page cache: a few suffice on a
 # machine where one process serves the API.
@@ -30,7 +29,7 @@ def _dumps(value: Any) -> str:
 
 
 class Database:
-    """A single-statement read needs no transaction, so reads run in autocommit and save
+    """A single-statement read needs no transaction, so readers run in autocommit and save
     the BEGIN and COMMIT round trips. Writes on SQLite begin with ``BEGIN IMMEDIATE`` so
     that a read-then-write transaction takes the write lock up front and waits on
     ``busy_timeout`` instead of failing with SQLITE_BUSY.
@@ -58,52 +57,20 @@ class Database:
                 pool_reset_on_return=None,
             )
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[Conn]:
-        if self._engine is not None:
-            async with self._reader.connect() as conn:
-                yield SqlAlchemyConn(conn)
-            return
+    async def postgres_connection(self, stack: AsyncExitStack) -> AsyncpgConn:
+        """A pooled connection, outside any transaction, returned when ``stack`` closes."""
         pool = self._pool or await self._open_pool()
-        async with pool.acquire() as raw:
-            yield AsyncpgConn(raw)
+        return AsyncpgConn(await stack.enter_async_context(pool.acquire()))
 
-    @asynccontextmanager
-    async def write(self, *, single_statement: bool = False) -> AsyncIterator[Conn]:
-        """One transaction: committed when the block ends, rolled back on any exception.
+    async def sqlite_reader(self, stack: AsyncExitStack) -> SqlAlchemyConn:
+        """A reading connection in autocommit, returned when ``stack`` closes."""
+        return SqlAlchemyConn(await stack.enter_async_context(self._reader.connect()))
 
-        Inside ``shared_transaction()``, the block is a savepoint of that transaction
-        instead, and commits only with it. ``single_statement``: the block writes with one
-        statement on PostgreSQL, atomic by itself, so it runs without BEGIN and COMMIT.
-        """
-        shared = _shared.get()
-        if shared is not None and shared.db is self:
-            async with shared.savepoint() as conn:
-                yield conn
-            return
-        if self._engine is not None:
-            async with self._engine.begin() as conn:
-                yield SqlAlchemyConn(conn)
-            return
-        pool = self._pool or await self._open_pool()
-        if single_statement:
-            async with pool.acquire() as raw:
-                yield AsyncpgConn(raw)
-            return
-        async with pool.acquire() as raw, raw.transaction():
-            yield AsyncpgConn(raw)
-
-    @asynccontextmanager
-    async def shared_transaction(self) -> AsyncIterator[SharedTransaction]:
-        """Every ``write()`` in this task joins one transaction, which the caller commits
-        with ``commit()`` (with a last write of its own) or abandons by leaving the block."""
-        shared = SharedTransaction(self)
-        token = _shared.set(shared)
-        try:
-            yield shared
-        finally:
-            _shared.reset(token)
-            await shared.close()
+    async def sqlite_writer(self, stack: AsyncExitStack) -> SqlAlchemyConn:
+        """The writing connection, in a transaction that ``stack`` ends: committed when it
+        closes cleanly, rolled back when it closes on an exception."""
+        assert self._engine is not None
+        return SqlAlchemyConn(await stack.enter_async_context(self._engine.begin()))
 
     async def dispose(self) -> None:
         if self._engine is not None:
@@ -126,55 +93,6 @@ class Database:
                     server_settings={"jit": "off", "application_name": "mteja"},
                 )
             return self._pool
-
-
-class SharedTransaction:
-    """One transaction opened on the first write, for a request whose every effect must
-    commit together with a record of its response (idempotency keys)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._stack: AsyncExitStack | None = None
-        self._conn: Conn | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._conn is not None
-
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[Conn]:
-        conn = await self._connection()
-        async with conn.savepoint():
-            yield conn
-
-    async def commit(self, last_write: Callable[[Conn], Awaitable[None]]) -> None:
-        """Runs ``last_write`` in the transaction (opening it if no write did), commits."""
-        _shared.set(None)
-        conn = await self._connection()
-        await last_write(conn)
-        assert self._stack is not None
-        stack, self._stack, self._conn = self._stack, None, None
-        await stack.aclose()
-
-    async def close(self) -> None:
-        """Rolls back what was not committed."""
-        if self._stack is not None:
-            stack, self._stack, self._conn = self._stack, None, None
-            await stack.__aexit__(RuntimeError, RuntimeError("not committed"), None)
-
-    async def _connection(self) -> Conn:
-        if self._conn is None:
-            stack = AsyncExitStack()
-            token = _shared.set(None)  # the outer transaction itself is a plain write()
-            try:
-                self._conn = await stack.enter_async_context(self.db.write())
-            finally:
-                _shared.reset(token)
-            self._stack = stack
-        return self._conn
-
-
-_shared: ContextVar[SharedTransaction | None] = ContextVar("mteja_shared_tx", default=None)
 
 
 async def _init_postgres_connection(connection: asyncpg.Connection) -> None:

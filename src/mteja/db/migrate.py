@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from mteja.db.engine import Database
 from mteja.db.sql import Sql
+from mteja.db.uow import UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,8 +60,8 @@ def _with_connection(connection: Connection, database_url: str, action: object) 
 async def current_revision(db: Database) -> str | None:
     """The revision the database is at; None when it was never migrated."""
     try:
-        async with db.read() as conn:
-            revision = await conn.scalar(_CURRENT_REVISION, {})
+        async with UnitOfWork(db) as uow:
+            revision = await (await uow.read()).scalar(_CURRENT_REVISION, {})
     except (DBAPIError, asyncpg.UndefinedTableError):
         return None
     return None if revision is None else str(revision)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import asyncpg
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +33,24 @@ class UniqueViolation(Exception):
         self.constraint = constraint
 
 
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A statement with its parameters: described by one repository, run by another (a
+    change that another domain writes together with its events)."""
+
+    sql: Sql
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Insertion:
+    """Rows to insert into one table, ``account_id`` included: described by one repository,
+    run by another after the change they depend on."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+
+
 class Record(Protocol):
     """A result row read by column name: ``row["email"]``."""
 
@@ -39,10 +58,19 @@ class Record(Protocol):
 
 
 class Sql:
-    __slots__ = ("_postgres", "statement")
+    """One statement. ``complete``: it writes a change together with everything that must
+    commit with it (its event), so it is atomic by itself and may run without BEGIN and
+    COMMIT when it is a unit of work's only write (see ``db.uow``)."""
 
-    def __init__(self, statement: Executable) -> None:
+    __slots__ = ("_postgres", "complete", "reads_only", "statement")
+
+    def __init__(self, statement: Executable, *, complete: bool = False) -> None:
         self.statement = statement
+        self.complete = complete
+        # A plain SELECT (no FOR UPDATE): runs the same inside or outside a transaction.
+        self.reads_only = (
+            isinstance(statement, Select) and getattr(statement, "_for_update_arg", None) is None
+        )
         self._postgres: _Compiled | None = None
 
     def postgres(self) -> _Compiled:
@@ -90,10 +118,6 @@ class Conn(ABC):
     async def execute_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
         """Runs a statement once per row of parameters, in one batch."""
 
-    @abstractmethod
-    def savepoint(self) -> AbstractAsyncContextManager[Any]:
-        """A nested transaction: rolled back alone when its block raises."""
-
     async def scalar(self, sql: Sql, params: Mapping[str, Any]) -> Any:
         row = await self.one(sql, params)
         return None if row is None else row[0]
@@ -103,31 +127,11 @@ class Conn(ABC):
         return self.dialect == "postgresql"
 
 
-class ScopedRepository:
-    """A repository of one account's rows: every statement filters on ``account_id``, which
-    comes from here (the authenticated caller), never from input."""
-
-    def __init__(self, conn: Conn, account_id: str) -> None:
-        self.conn = conn
-        self.account_id = account_id
-
-    def row_params(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The bind values (``v_<column>``) of a row to insert into this account."""
-        params = {f"v_{name}": value for name, value in values.items()}
-        params["v_account_id"] = self.account_id
-        return params
-
-
 class AsyncpgConn(Conn):
     dialect = "postgresql"
 
     def __init__(self, connection: Any) -> None:
         self.raw = connection
-
-    def savepoint(self) -> AbstractAsyncContextManager[Any]:
-        # Inside a transaction, asyncpg makes a nested transaction a savepoint.
-        transaction: AbstractAsyncContextManager[Any] = self.raw.transaction()
-        return transaction
 
     async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
         compiled = sql.postgres()
@@ -163,9 +167,6 @@ class SqlAlchemyConn(Conn):
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.raw = connection
-
-    def savepoint(self) -> AbstractAsyncContextManager[Any]:
-        return self.raw.begin_nested()
 
     async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
         result = await self._run(sql, params)

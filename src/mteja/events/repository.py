@@ -1,4 +1,8 @@
-"""Event queries, scoped to one account (pruning excepted, and named so)."""
+"""Event queries: scoped to one account, but for retention and the outbox, named so.
+
+Every event insert is ``INSERT … SELECT``: the event's own values and, computed by the
+database in the same statement, whether its account has a subscriber (``webhook_pending``).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, bindparam, delete, exists, insert, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mteja.core.paging import Window
 from mteja.db.keyset import (
@@ -19,30 +34,49 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
-from mteja.db.sql import Conn, Record, ScopedRepository, Sql
-from mteja.db.types import UTCDateTime
-from mteja.events.tables import events
-from mteja.webhooks.tables import webhook_endpoints
+from mteja.db.sql import Bound, Conn, Insertion, Record, Sql
+from mteja.events.tables import event_subscribers, events
+from mteja.kit.repository import ScopedRepository
+
+_EVENT_COLUMNS = ("account_id", "id", "type", "data", "created_at", "customer_id")
 
 
-def _has_webhooks(account_id: str) -> ColumnElement[bool]:
-    """Whether the account has an enabled endpoint: one probe of a tiny index, so that
-    events of accounts without webhooks are never queued and never cost the worker."""
-    return exists().where(
-        webhook_endpoints.c.account_id == bindparam(account_id),
-        webhook_endpoints.c.status == literal("enabled"),
-    )
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    event_id: str
+    type: str
+    data: Any
+    created_at: datetime
+    customer_id: str | None
 
-
-_IN_ACCOUNT = events.c.account_id == bindparam("account_id")
-_INSERT = Sql(
-    insert(events).values(
-        {
-            **{c.name: bindparam(f"v_{c.name}") for c in events.c if c.name != "webhook_pending"},
-            "webhook_pending": _has_webhooks("v_account_id"),
+    def values(self, account_id: str) -> dict[str, Any]:
+        return {
+            "account_id": account_id,
+            "id": self.event_id,
+            "type": self.type,
+            "data": self.data,
+            "created_at": self.created_at,
+            "customer_id": self.customer_id,
         }
+
+
+def _has_subscribers(account: ColumnElement[Any]) -> ColumnElement[bool]:
+    """One probe of a one-row-per-account table: events of accounts without webhooks are
+    never pending and never cost the worker anything."""
+    return exists().where(
+        event_subscribers.c.account_id == account, event_subscribers.c.subscribers > 0
     )
-)
+
+
+def _event_select(prefix: str) -> Select[Any]:
+    """The values of one event row, bound as ``<prefix><column>``, and its pending flag."""
+    binds = [bindparam(f"{prefix}{name}", type_=events.c[name].type) for name in _EVENT_COLUMNS]
+    return select(*binds, _has_subscribers(binds[0]))
+
+
+_INSERTED_COLUMNS = [*_EVENT_COLUMNS, "webhook_pending"]
+_INSERT = Sql(insert(events).from_select(_INSERTED_COLUMNS, _event_select("v_")))
+_IN_ACCOUNT = events.c.account_id == bindparam("account_id")
 _GET = Sql(select(events).where(_IN_ACCOUNT, events.c.id == bindparam("id")))
 _PRUNE = Sql(delete(events).where(events.c.created_at < bindparam("before")))
 
@@ -61,56 +95,69 @@ def _list_of_customer(shape: KeysetShape) -> Sql:
     return keyset_page(select(events), events.c.id, shape, _IN_ACCOUNT, of_customer)
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    event_id: str
-    type: str
-    data: Any
-    created_at: datetime
-    customer_id: str | None
+@cache
+def _insert_rows(table: Table, columns: tuple[str, ...]) -> Sql:
+    return Sql(insert(table).values({name: bindparam(f"v_{name}") for name in columns}))
 
-    def params(self, account_id: str) -> dict[str, Any]:
-        return {
-            "e_account_id": account_id,
-            "e_id": self.event_id,
-            "e_type": self.type,
-            "e_data": self.data,
-            "e_created_at": self.created_at,
-            "e_customer_id": self.customer_id,
-        }
+
+_RowsShape = tuple[tuple[Table, tuple[str, ...]], ...]
 
 
 @cache
-def with_event(change: Sql) -> Sql:
-    """``change`` (an INSERT … RETURNING) and the insert of its event, as one statement:
-    the event row is written only if the change returned a row. PostgreSQL only."""
+def _change_with_events(change: Sql, rows: _RowsShape, event_count: int) -> Sql:
+    """``change`` (an INSERT … RETURNING) and, only if it returned a row, the rows and the
+    events that go with it: one complete statement (PostgreSQL)."""
     changed = change.statement.cte("changed")  # type: ignore[attr-defined]
-    event = insert(events).from_select(
-        ["account_id", "id", "type", "data", "created_at", "customer_id", "webhook_pending"],
-        select(
-            bindparam("e_account_id"),
-            bindparam("e_id"),
-            bindparam("e_type"),
-            bindparam("e_data", type_=JSONB),
-            bindparam("e_created_at", type_=UTCDateTime()),
-            bindparam("e_customer_id", type_=String(30)),
-            _has_webhooks("e_account_id"),
-        ).select_from(changed),
-    )
-    return Sql(select(changed).add_cte(event.cte("event")))
+    written: list[Any] = []
+    for index, (table, columns) in enumerate(rows):
+        values = select(
+            *(bindparam(f"r{index}_{name}", type_=table.c[name].type) for name in columns)
+        ).select_from(changed)
+        written.append(insert(table).from_select(list(columns), values).cte(f"row_{index}"))
+    for index in range(event_count):
+        values = _event_select(f"e{index}_").select_from(changed)
+        written.append(insert(events).from_select(_INSERTED_COLUMNS, values).cte(f"event_{index}"))
+    return Sql(select(changed).add_cte(*written), complete=True)
 
 
 class EventRepository(ScopedRepository):
     async def insert(self, event: EventRow) -> None:
-        params = {
-            "v_account_id": self.account_id,
-            "v_id": event.event_id,
-            "v_type": event.type,
-            "v_data": event.data,
-            "v_created_at": event.created_at,
-            "v_customer_id": event.customer_id,
-        }
+        params = {f"v_{name}": value for name, value in event.values(self.account_id).items()}
         await self.conn.execute(_INSERT, params)
+
+    async def insert_with_change(
+        self, change: Bound, rows: Sequence[Insertion], events_: Sequence[EventRow]
+    ) -> Record | None:
+        """Runs ``change``; when it returns a row, writes ``rows`` and ``events_`` too. One
+        statement on PostgreSQL, so that it needs no transaction of its own."""
+        if not self.conn.is_postgres:
+            return await self._insert_in_steps(change, rows, events_)
+        shape: list[tuple[Table, tuple[str, ...]]] = []
+        params = dict(change.params)
+        for insertion in rows:
+            for row in insertion.rows:
+                index = len(shape)
+                shape.append((insertion.table, tuple(row)))
+                params.update({f"r{index}_{name}": value for name, value in row.items()})
+        for index, event in enumerate(events_):
+            values = event.values(self.account_id)
+            params.update({f"e{index}_{name}": value for name, value in values.items()})
+        sql = _change_with_events(change.sql, tuple(shape), len(events_))
+        return await self.conn.one(sql, params)
+
+    async def _insert_in_steps(
+        self, change: Bound, rows: Sequence[Insertion], events_: Sequence[EventRow]
+    ) -> Record | None:
+        changed = await self.conn.one(change.sql, change.params)
+        if changed is None:
+            return None
+        for insertion in rows:
+            for row in insertion.rows:
+                params = {f"v_{name}": value for name, value in row.items()}
+                await self.conn.execute(_insert_rows(insertion.table, tuple(row)), params)
+        for event in events_:
+            await self.insert(event)
+        return changed
 
     async def get(self, event_id: str) -> Record | None:
         return await self.conn.one(_GET, {"account_id": self.account_id, "id": event_id})
@@ -136,3 +183,75 @@ class UnscopedEventPruner:
 
     async def delete_older_than(self, before: datetime) -> int:
         return await self.conn.execute(_PRUNE, {"before": before})
+
+
+# The outbox: what a subscriber (the webhook worker) reads and marks, across accounts.
+
+_ANY_PENDING = Sql(select(events.c.id).where(events.c.webhook_pending).limit(1))
+_PENDING = Sql(
+    select(events.c.account_id, events.c.id, events.c.type, events.c.created_at)
+    .where(events.c.webhook_pending)
+    .order_by(events.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_MARK_DISPATCHED = Sql(
+    update(events)
+    .where(
+        events.c.account_id == bindparam("where_account_id"),
+        events.c.id == bindparam("where_id"),
+    )
+    .values(webhook_pending=False)
+)
+
+
+@cache
+def _payloads(count: int) -> Sql:
+    keys = [tuple_(bindparam(f"account_{i}"), bindparam(f"event_{i}")) for i in range(count)]
+    columns = (events.c.account_id, events.c.id, events.c.type, events.c.data, events.c.created_at)
+    return Sql(select(*columns).where(tuple_(events.c.account_id, events.c.id).in_(keys)))
+
+
+_SUBSCRIBERS_UPSERT = {
+    dialect: Sql(
+        insert_of(event_subscribers)
+        .values(account_id=bindparam("account_id"), subscribers=bindparam("delta"))
+        .on_conflict_do_update(
+            index_elements=[event_subscribers.c.account_id],
+            set_={"subscribers": event_subscribers.c.subscribers + bindparam("delta")},
+        )
+    )
+    for dialect, insert_of in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+class UnscopedOutbox:
+    """Pending events of every account, for the one worker that serves them all."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def any_pending(self) -> bool:
+        return await self.conn.one(_ANY_PENDING, {}) is not None
+
+    async def pending(self, limit: int) -> Sequence[Record]:
+        """The oldest pending events, locked against other workers (PostgreSQL)."""
+        return await self.conn.all(_PENDING, {"limit": limit})
+
+    async def mark_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
+        params = [{"where_account_id": account, "where_id": event} for account, event in keys]
+        await self.conn.execute_many(_MARK_DISPATCHED, params)
+
+    async def payloads(self, keys: Sequence[tuple[str, str]]) -> Sequence[Record]:
+        """Events by (account, id), as they are stored."""
+        if not keys:
+            return []
+        params: dict[str, str] = {}
+        for index, (account_id, event_id) in enumerate(keys):
+            params[f"account_{index}"] = account_id
+            params[f"event_{index}"] = event_id
+        return await self.conn.all(_payloads(len(keys)), params)
+
+    async def change_subscribers(self, account_id: str, delta: int) -> None:
+        params = {"account_id": account_id, "delta": delta}
+        await self.conn.execute(_SUBSCRIBERS_UPSERT[self.conn.dialect], params)

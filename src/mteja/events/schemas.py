@@ -11,6 +11,21 @@ from mteja.core.schemas import OutputModel
 from mteja.core.time import format_timestamp
 from mteja.db.sql import Record
 
+# Every type of event there is: the vocabulary of ``type`` filters and subscriptions.
+EVENT_TYPES = (
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "address.created",
+    "address.updated",
+    "business.created",
+    "business.updated",
+    "payment_method.created",
+    "payment_method.updated",
+    "payment_method.deleted",
+    "webhook_endpoint.disabled",
+)
+
 
 class EventData(OutputModel):
     object: dict[str, Any] = Field(description="The object after the change (before, if deleted).")

@@ -5,6 +5,7 @@ from sqlalchemy import (
     Column,
     ForeignKeyConstraint,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -13,20 +14,6 @@ from sqlalchemy import (
 )
 
 from mteja.db.types import JSONDocument, UTCDateTime, metadata
-
-EVENT_TYPES = (
-    "customer.created",
-    "customer.updated",
-    "customer.deleted",
-    "address.created",
-    "address.updated",
-    "business.created",
-    "business.updated",
-    "payment_method.created",
-    "payment_method.updated",
-    "payment_method.deleted",
-    "webhook_endpoint.disabled",
-)
 
 events = Table(
     "events",
@@ -40,8 +27,8 @@ events = Table(
     # The customer the event is about (its own events and its sub-resources'), for the
     # dashboard's timeline; null for events about no customer (webhook endpoints).
     Column("customer_id", String(30), nullable=True),
-    # True when the account had an enabled webhook endpoint as the event was written:
-    # the event waits for the delivery worker to queue it for each endpoint.
+    # True when the account had a subscriber (an enabled webhook endpoint) as the event
+    # was written: the event waits for the delivery worker to queue it for each endpoint.
     Column("webhook_pending", Boolean, nullable=False, server_default=false()),
     PrimaryKeyConstraint("account_id", "id"),
     ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
@@ -59,4 +46,16 @@ Index(
     postgresql_where=events.c.webhook_pending,
     # SQLite uses a partial index only for a query term written exactly like its own.
     sqlite_where=events.c.webhook_pending == true(),
+)
+
+# How many subscribers (enabled webhook endpoints) each account has, kept by whoever
+# subscribes (the webhooks domain, through ``events.outbox``): an event is marked
+# pending for delivery only when its account has one, without events knowing webhooks.
+event_subscribers = Table(
+    "event_subscribers",
+    metadata,
+    Column("account_id", String(31), nullable=False),
+    Column("subscribers", Integer, nullable=False),
+    PrimaryKeyConstraint("account_id"),
+    ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
 )

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from mteja.db.sql import Conn, Record, ScopedRepository, Sql
+from mteja.db.sql import Conn, Record, Sql
 from mteja.idempotency.tables import idempotency_keys as table
+from mteja.kit.repository import ScopedRepository
 
 _THIS_KEY = and_(table.c.account_id == bindparam("account_id"), table.c.key == bindparam("key"))
 

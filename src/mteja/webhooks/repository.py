@@ -19,8 +19,8 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
-from mteja.db.sql import Conn, Record, ScopedRepository, Sql
-from mteja.events.tables import events
+from mteja.db.sql import Conn, Record, Sql
+from mteja.kit.repository import ScopedRepository
 from mteja.webhooks.tables import webhook_deliveries, webhook_endpoints, webhook_queue
 
 _e = webhook_endpoints
@@ -213,43 +213,16 @@ class DeliveryRepository(ScopedRepository):
 
 # The worker's side: across accounts, each row carrying its account.
 
-_PENDING_BATCH = (
-    select(events.c.account_id, events.c.id, events.c.type, events.c.created_at)
-    .where(events.c.webhook_pending)
-    .order_by(events.c.id)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-    .cte("batch")
-)
-_PENDING_WITH_ENDPOINTS = Sql(
-    select(
-        _PENDING_BATCH.c.account_id,
-        _PENDING_BATCH.c.id.label("event_id"),
-        _PENDING_BATCH.c.type,
-        _PENDING_BATCH.c.created_at,
-        _e.c.id.label("endpoint_id"),
-        _e.c.enabled_events,
-        _e.c.created_at.label("endpoint_created_at"),
-    ).select_from(
-        _PENDING_BATCH.outerjoin(
-            _e,
-            and_(
-                _e.c.account_id == _PENDING_BATCH.c.account_id,
-                _e.c.status == literal("enabled"),
-            ),
+
+@cache
+def _enabled_endpoints_of(accounts: int) -> Sql:
+    return Sql(
+        select(_e.c.account_id, _e.c.id, _e.c.enabled_events, _e.c.created_at).where(
+            _e.c.status == literal("enabled"), one_of(_e.c.account_id, "account", accounts)
         )
     )
-)
-_MARK_DISPATCHED = Sql(
-    update(events)
-    .where(
-        events.c.account_id == bindparam("where_account_id"),
-        events.c.id == bindparam("where_id"),
-    )
-    .values(webhook_pending=False)
-)
 
-_ANY_PENDING = Sql(select(events.c.id).where(events.c.webhook_pending).limit(1))
+
 _ANY_DUE = Sql(select(_q.c.event_id).where(_q.c.next_attempt_at <= bindparam("now")).limit(1))
 _DUE = (
     select(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id)
@@ -276,15 +249,8 @@ _CLAIMED = Sql(
         _q.c.created_at,
         _e.c.url,
         _e.c.secret,
-        events.c.type,
-        events.c.data,
-        events.c.created_at.label("event_created_at"),
     )
-    .select_from(
-        _q.join(_e, and_(_e.c.account_id == _q.c.account_id, _e.c.id == _q.c.endpoint_id)).join(
-            events, and_(events.c.account_id == _q.c.account_id, events.c.id == _q.c.event_id)
-        )
-    )
+    .select_from(_q.join(_e, and_(_e.c.account_id == _q.c.account_id, _e.c.id == _q.c.endpoint_id)))
     .where(_q.c.claim == bindparam("claim"))
 )
 _HELD = and_(
@@ -305,25 +271,20 @@ class UnscopedDeliveryQueue:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def any_pending_event(self) -> bool:
-        return await self.conn.one(_ANY_PENDING, {}) is not None
+    async def enabled_endpoints(self, account_ids: Sequence[str]) -> Sequence[Record]:
+        """``account_id, id, enabled_events, created_at`` of the accounts' enabled endpoints."""
+        if not account_ids:
+            return []
+        params = {f"account_{index}": account for index, account in enumerate(account_ids)}
+        return await self.conn.all(_enabled_endpoints_of(len(account_ids)), params)
 
     async def any_due(self, now: datetime) -> bool:
         return await self.conn.one(_ANY_DUE, {"now": now}) is not None
-
-    async def pending_events(self, limit: int) -> Sequence[Record]:
-        """Events not yet queued, locked against other workers, each with every enabled
-        endpoint of its account (or one row with no endpoint)."""
-        return await self.conn.all(_PENDING_WITH_ENDPOINTS, {"limit": limit})
 
     async def enqueue(self, rows: Sequence[tuple[str, str, str]], now: datetime) -> None:
         """Queues (account, endpoint, event) deliveries, due now."""
         params = [_queue_params(account, endpoint, event, now) for account, endpoint, event in rows]
         await self.conn.execute_many(_ENQUEUE[self.conn.dialect], params)
-
-    async def mark_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
-        params = [{"where_account_id": account, "where_id": event} for account, event in keys]
-        await self.conn.execute_many(_MARK_DISPATCHED, params)
 
     async def claim(self, claim: str, *, now: datetime, lease_until: datetime, limit: int) -> None:
         """Takes up to ``limit`` due deliveries: hidden from other workers until

@@ -13,7 +13,7 @@ from mteja.core.schemas import InputModel, OutputModel, not_null, optional
 from mteja.core.time import format_timestamp
 from mteja.core.validation import storable_text
 from mteja.db.sql import Record
-from mteja.events.tables import EVENT_TYPES
+from mteja.events.schemas import EVENT_TYPES
 from mteja.webhooks.tables import ENDPOINT_STATUSES
 from mteja.webhooks.targets import MAX_URL_LENGTH
 

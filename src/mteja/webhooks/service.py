@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from mteja.core.context import Caller
 from mteja.core.errors import FieldError, InvalidRequest, NotFound, PreconditionFailed
 from mteja.core.etags import matches_etag
 from mteja.core.ids import is_valid_id, new_id_at
 from mteja.core.paging import Page, Window, page_from_rows
 from mteja.core.time import utcnow
 from mteja.core.values import same_value
-from mteja.db.engine import Database
 from mteja.db.sql import Record
-from mteja.events.repository import EventRepository
-from mteja.events.service import EventNotFound
+from mteja.db.uow import UnitOfWork
+from mteja.events.outbox import Outbox
+from mteja.events.service import EventService
 from mteja.webhooks.repository import DeliveryRepository, EndpointRepository, QueueRepository
 from mteja.webhooks.rules import subscribes
 from mteja.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate, endpoint_etag
@@ -30,9 +31,10 @@ class WebhookEndpointNotFound(NotFound):
 
 
 class WebhookEndpointService:
-    def __init__(self, db: Database, account_id: str, *, allow_private_targets: bool) -> None:
-        self.db = db
-        self.account_id = account_id
+    def __init__(self, uow: UnitOfWork, caller: Caller, *, allow_private_targets: bool) -> None:
+        self.uow = uow
+        self.caller = caller
+        self.account_id = caller.account_id
         self.allow_private_targets = allow_private_targets
 
     async def create(self, body: WebhookEndpointCreate) -> dict[str, Any]:
@@ -50,23 +52,23 @@ class WebhookEndpointService:
             "created_at": created_at,
             "updated_at": created_at,
         }
-        async with self.db.write() as conn:
-            repo = EndpointRepository(conn, self.account_id)
-            if await repo.count() >= MAX_ENDPOINTS_PER_ACCOUNT:
-                raise InvalidRequest(
-                    f"An account can have at most {MAX_ENDPOINTS_PER_ACCOUNT} webhook "
-                    "endpoints; delete one first."
-                )
-            await repo.insert(values)
+        repo = EndpointRepository(await self.uow.write(), self.account_id)
+        if await repo.count() >= MAX_ENDPOINTS_PER_ACCOUNT:
+            raise InvalidRequest(
+                f"An account can have at most {MAX_ENDPOINTS_PER_ACCOUNT} webhook "
+                "endpoints; delete one first."
+            )
+        await repo.insert(values)
+        await Outbox(self.uow).change_subscribers(self.account_id, +1)
         return values
 
     async def get(self, endpoint_id: str) -> Record:
-        async with self.db.read() as conn:
-            return await self._find(EndpointRepository(conn, self.account_id), endpoint_id)
+        conn = await self.uow.read()
+        return await self._find(EndpointRepository(conn, self.account_id), endpoint_id)
 
     async def list(self, statuses: tuple[str, ...], window: Window) -> Page[Record]:
-        async with self.db.read() as conn:
-            rows = await EndpointRepository(conn, self.account_id).list(statuses, window)
+        conn = await self.uow.read()
+        rows = await EndpointRepository(conn, self.account_id).list(statuses, window)
         return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
 
     async def update(
@@ -75,54 +77,50 @@ class WebhookEndpointService:
         sent: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
         if "url" in sent:
             sent["url"] = await self._checked_url(sent["url"])
-        async with self.db.write() as conn:
-            repo = EndpointRepository(conn, self.account_id)
-            current = await self._find(repo, endpoint_id, for_update=True, if_match=if_match)
-            changes = {
-                name: value for name, value in sent.items() if not same_value(current[name], value)
-            }
-            if not changes:
-                return current
-            if changes.get("status") == "disabled":
-                await repo.clear_queue(endpoint_id)
-            if changes.get("status") == "enabled":
-                changes["failing_since"] = None  # a fresh start: three more days of retries
-            changes["version"] = current["version"] + 1
-            changes["updated_at"] = utcnow()
-            return await repo.update(endpoint_id, changes)
+        repo = EndpointRepository(await self.uow.write(), self.account_id)
+        current = await self._find(repo, endpoint_id, for_update=True, if_match=if_match)
+        changes = {
+            name: value for name, value in sent.items() if not same_value(current[name], value)
+        }
+        if not changes:
+            return current
+        if changes.get("status") == "disabled":
+            await repo.clear_queue(endpoint_id)
+            await Outbox(self.uow).change_subscribers(self.account_id, -1)
+        if changes.get("status") == "enabled":
+            changes["failing_since"] = None  # a fresh start: three more days of retries
+            await Outbox(self.uow).change_subscribers(self.account_id, +1)
+        changes["version"] = current["version"] + 1
+        changes["updated_at"] = utcnow()
+        return await repo.update(endpoint_id, changes)
 
     async def delete(self, endpoint_id: str, *, if_match: str | None) -> None:
         """Deletes the endpoint with its queue and its delivery history."""
-        async with self.db.write() as conn:
-            repo = EndpointRepository(conn, self.account_id)
-            await self._find(repo, endpoint_id, for_update=True, if_match=if_match)
-            await repo.delete(endpoint_id)
+        repo = EndpointRepository(await self.uow.write(), self.account_id)
+        current = await self._find(repo, endpoint_id, for_update=True, if_match=if_match)
+        await repo.delete(endpoint_id)
+        if current["status"] == "enabled":
+            await Outbox(self.uow).change_subscribers(self.account_id, -1)
 
     async def deliveries(
         self, endpoint_id: str, event_id: str | None, window: Window
     ) -> Page[Record]:
-        async with self.db.read() as conn:
-            await self._find(EndpointRepository(conn, self.account_id), endpoint_id)
-            rows = await DeliveryRepository(conn, self.account_id).list(
-                endpoint_id, event_id, window
-            )
+        conn = await self.uow.read()
+        await self._find(EndpointRepository(conn, self.account_id), endpoint_id)
+        rows = await DeliveryRepository(conn, self.account_id).list(endpoint_id, event_id, window)
         return page_from_rows(rows, window.limit, lambda row: str(row["id"]))
 
     async def redeliver(self, event_id: str, endpoint_id: str | None) -> Sequence[str]:
         """Queues the event again, due now, for one endpoint or for every enabled endpoint
         that subscribes to its type; the ids of the endpoints it was queued for."""
-        if not is_valid_id(event_id, "evt"):
-            raise EventNotFound()
-        async with self.db.write() as conn:
-            event = await EventRepository(conn, self.account_id).get(event_id)
-            if event is None:
-                raise EventNotFound(f"No such event: '{event_id}'.")
-            endpoints = EndpointRepository(conn, self.account_id)
-            if endpoint_id is None:
-                targets = _subscribers(await endpoints.enabled(), event["type"])
-            else:
-                targets = [await self._chosen_endpoint(endpoints, endpoint_id)]
-            await QueueRepository(conn, self.account_id).requeue(targets, event_id, utcnow())
+        event = await EventService(self.uow, self.caller).get(event_id)
+        conn = await self.uow.write()
+        endpoints = EndpointRepository(conn, self.account_id)
+        if endpoint_id is None:
+            targets = _subscribers(await endpoints.enabled(), event["type"])
+        else:
+            targets = [await self._chosen_endpoint(endpoints, endpoint_id)]
+        await QueueRepository(conn, self.account_id).requeue(targets, event_id, utcnow())
         return targets
 
     async def _chosen_endpoint(self, endpoints: EndpointRepository, endpoint_id: str) -> str:

@@ -23,12 +23,15 @@ from ulid import ULID
 
 from mteja import __version__
 from mteja.config import Settings
+from mteja.core.context import Caller
 from mteja.core.ids import new_id_at
 from mteja.core.time import utcnow
 from mteja.db.engine import Database
-from mteja.db.sql import Conn, Record
+from mteja.db.sql import Record
+from mteja.db.uow import UnitOfWork
+from mteja.events.outbox import Outbox
+from mteja.events.recorder import EventRecorder
 from mteja.events.schemas import render_event
-from mteja.events.service import EventRecorder
 from mteja.webhooks.delivery import Outcome, Sender, signed_headers
 from mteja.webhooks.repository import (
     DeliveryRepository,
@@ -131,35 +134,48 @@ class DeliveryWorker:
 
     async def dispatch(self) -> int:
         """Queues new events for each enabled endpoint that wants them; how many events."""
-        async with self.db.read() as conn:
-            if not await UnscopedDeliveryQueue(conn).any_pending_event():
+        async with UnitOfWork(self.db) as uow:
+            outbox = Outbox(uow)
+            if not await outbox.any_pending():
                 return 0  # the usual answer, found without taking a write lock
-        async with self.db.write() as conn:
-            queue = UnscopedDeliveryQueue(conn)
-            rows = await queue.pending_events(self.config.dispatch_batch)
-            if not rows:
+            events = await outbox.take_pending(self.config.dispatch_batch)
+            if not events:
                 return 0
-            pending: dict[tuple[str, str], None] = {}
-            deliveries: list[tuple[str, str, str]] = []
-            for row in rows:
-                pending[(row["account_id"], row["event_id"])] = None
-                if _wants(row):
-                    deliveries.append((row["account_id"], row["endpoint_id"], row["event_id"]))
+            queue = UnscopedDeliveryQueue(await uow.write())
+            accounts = list(dict.fromkeys(str(row["account_id"]) for row in events))
+            endpoints: dict[str, list[Record]] = {}
+            for endpoint in await queue.enabled_endpoints(accounts):
+                endpoints.setdefault(endpoint["account_id"], []).append(endpoint)
+            deliveries = [
+                (event["account_id"], endpoint["id"], event["id"])
+                for event in events
+                for endpoint in endpoints.get(event["account_id"], ())
+                if _wants(endpoint, event)
+            ]
             await queue.enqueue(deliveries, utcnow())
-            await queue.mark_dispatched(list(pending))
-        return len(pending)
+            await outbox.mark_dispatched([(row["account_id"], row["id"]) for row in events])
+        return len(events)
 
     async def claim(self, limit: int) -> list[Claimed]:
         claim = str(ULID())
         now = utcnow()
-        async with self.db.read() as conn:
-            if not await UnscopedDeliveryQueue(conn).any_due(now):
+        async with UnitOfWork(self.db) as uow:
+            if not await UnscopedDeliveryQueue(await uow.read()).any_due(now):
                 return []
-        async with self.db.write() as conn:
-            queue = UnscopedDeliveryQueue(conn)
+            queue = UnscopedDeliveryQueue(await uow.write())
             await queue.claim(claim, now=now, lease_until=now + self.config.lease, limit=limit)
             rows = await queue.claimed(claim)
-        return [_claimed(row, claim) for row in rows]
+            keys = list(dict.fromkeys((row["account_id"], row["event_id"]) for row in rows))
+            events = {
+                (event["account_id"], event["id"]): event
+                for event in await Outbox(uow).payloads(keys)
+            }
+        # A delivery whose event retention removed meanwhile goes with it (cascade).
+        return [
+            _claimed(row, events[(row["account_id"], row["event_id"])], claim)
+            for row in rows
+            if (row["account_id"], row["event_id"]) in events
+        ]
 
     async def _deliver(self, work: Claimed) -> None:
         try:
@@ -197,7 +213,8 @@ class DeliveryWorker:
         self, work: Claimed, outcome: Outcome, delivery_id: str, attempted_at: datetime
     ) -> None:
         key = work.key
-        async with self.db.write() as conn:
+        async with UnitOfWork(self.db) as uow:
+            conn = await uow.write()
             endpoints = EndpointRepository(conn, key.account_id)
             # Locked first, as every change of an endpoint does, before its queue rows.
             endpoint = await endpoints.get(key.endpoint_id, for_update=True)
@@ -222,7 +239,7 @@ class DeliveryWorker:
                 await endpoints.mark_healthy(key.endpoint_id)
                 return
             gave_up = await self._schedule_retry(queue, work)
-            await self._count_failure(conn, endpoints, endpoint, work, gave_up=gave_up)
+            await self._count_failure(uow, endpoints, endpoint, work, gave_up=gave_up)
 
     async def _schedule_retry(self, queue: UnscopedDeliveryQueue, work: Claimed) -> bool:
         """Whether the delivery is out of retries (and so dropped)."""
@@ -239,7 +256,7 @@ class DeliveryWorker:
 
     async def _count_failure(
         self,
-        conn: Conn,
+        uow: UnitOfWork,
         endpoints: EndpointRepository,
         endpoint: Record,
         work: Claimed,
@@ -262,7 +279,9 @@ class DeliveryWorker:
             {"status": "disabled", "version": current["version"] + 1, "updated_at": now},
         )
         await endpoints.clear_queue(endpoint["id"])
-        await EventRecorder(conn, endpoints.account_id).updated(
+        await Outbox(uow).change_subscribers(endpoints.account_id, -1)
+        caller = Caller.system(endpoints.account_id)
+        await EventRecorder(await uow.write(), caller).updated(
             "webhook_endpoint",
             render_endpoint(current),
             render_endpoint(disabled),
@@ -276,21 +295,19 @@ class DeliveryWorker:
         )
 
 
-def _wants(row: Record) -> bool:
+def _wants(endpoint: Record, event: Record) -> bool:
     """An endpoint gets the events written after it was created, of the types it chose."""
-    return (
-        row["endpoint_id"] is not None
-        and row["endpoint_created_at"] <= row["created_at"]
-        and subscribes(row["enabled_events"], row["type"])
+    return endpoint["created_at"] <= event["created_at"] and subscribes(
+        endpoint["enabled_events"], event["type"]
     )
 
 
-def _claimed(row: Record, claim: str) -> Claimed:
-    event: dict[str, Any] = {
-        "id": row["event_id"],
-        "type": row["type"],
-        "created_at": row["event_created_at"],
-        "data": row["data"],
+def _claimed(row: Record, event: Record, claim: str) -> Claimed:
+    body: dict[str, Any] = {
+        "id": event["id"],
+        "type": event["type"],
+        "created_at": event["created_at"],
+        "data": event["data"],
     }
     return Claimed(
         key=QueueKey(row["account_id"], row["endpoint_id"], row["event_id"], claim),
@@ -298,6 +315,6 @@ def _claimed(row: Record, claim: str) -> Claimed:
         started_at=row["created_at"],
         url=row["url"],
         secret=row["secret"],
-        event_type=row["type"],
-        body=orjson.dumps(render_event(event)),
+        event_type=event["type"],
+        body=orjson.dumps(render_event(body)),
     )

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-# Imported for their side effect: each registers its tables on the shared metadata.
-import mteja.accounts.tables
-import mteja.addresses.tables
-import mteja.businesses.tables
-import mteja.customers.tables
-import mteja.events.tables
-import mteja.idempotency.tables
-import mteja.payment_methods.tables
-import mteja.webhooks.tables  # noqa: F401
+# Migrations never import a domain: each script says what it changes. The metadata holds
+# the tables of whatever the process imported (every table, once ``mteja.api.app`` is
+# loaded), which only autogeneration reads.
 from mteja.db.types import metadata
 
 connection = context.config.attributes.get("connection")

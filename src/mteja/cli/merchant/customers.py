@@ -1,0 +1,561 @@
+"""``mteja customers …``: a merchant's customers through the API (list, get, create,
+update, delete), and whole accounts out of and into files (export, import)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from mteja.cli.merchant.exporting import PAGE_SIZE, write_customers
+from mteja.cli.merchant.importing import (
+    MAX_CONCURRENCY,
+    CustomerFile,
+    Format,
+    ImportStopped,
+    Outcome,
+    RejectFile,
+    Row,
+    import_rows,
+)
+from mteja.cli.merchant.layouts import ADDRESS_PARTS, Layout
+from mteja.cli.merchant.remote import (
+    ApiKey,
+    ApiUrl,
+    JsonOutput,
+    connect,
+    connect_async,
+    console,
+    errors,
+    escape,
+    explain,
+    fail,
+    print_json,
+    reporting_errors,
+    wire,
+)
+from mteja.core.time import format_timestamp
+from mteja_client import Customer
+from mteja_client.params import CustomerCreateParams, CustomerListParams, CustomerUpdateParams
+
+app = typer.Typer(
+    help="Your customers, through the API (MTEJA_API_KEY, MTEJA_API_URL).",
+    no_args_is_help=True,
+)
+
+Status = Annotated[
+    str | None, typer.Option(help="active, inactive or suspended.", show_default=False)
+]
+IfMatch = Annotated[
+    str | None,
+    typer.Option(help="Only if the customer still has this ETag.", show_default=False),
+]
+CustomData = Annotated[
+    str | None,
+    typer.Option(help='A JSON object, e.g. \'{"plan": "gold"}\'.', show_default=False),
+]
+
+
+def _address_option(part: str) -> Any:
+    flag = "--" + part.replace("_", "-")
+    return typer.Option(flag, help=f"Address: {part}.", show_default=False)
+
+
+Line1 = Annotated[str | None, _address_option("line1")]
+Line2 = Annotated[str | None, _address_option("line2")]
+City = Annotated[str | None, _address_option("city")]
+State = Annotated[str | None, _address_option("state")]
+PostalCode = Annotated[str | None, _address_option("postal_code")]
+Country = Annotated[
+    str | None,
+    typer.Option(help="Address: ISO 3166-1 alpha-2 country, e.g. TZ.", show_default=False),
+]
+
+
+@app.command("list")
+def list_customers(
+    status: Annotated[
+        str | None, typer.Option(help="Comma list of statuses.", show_default=False)
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Part of a name, email or phone.", show_default=False)
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Exact email.", show_default=False)] = None,
+    created_gte: Annotated[
+        str | None, typer.Option(help="Created at or after (RFC 3339).", show_default=False)
+    ] = None,
+    created_lt: Annotated[
+        str | None, typer.Option(help="Created before (RFC 3339).", show_default=False)
+    ] = None,
+    custom_data: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE on a custom_data string; repeatable.", show_default=False),
+    ] = None,
+    order: Annotated[str, typer.Option(help="desc (newest first) or asc.")] = "desc",
+    limit: Annotated[int, typer.Option(min=1, max=100, help="Customers per page.")] = 20,
+    cursor: Annotated[
+        str | None, typer.Option(help="Next page: the cursor printed.", show_default=False)
+    ] = None,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """One page of customers, newest first; the cursor for the next is printed under it."""
+    filters = _filters(status, search, email, created_gte, created_lt, custom_data)
+    filters["order"] = cast("Any", order)
+    filters["limit"] = limit
+    with connect(api_key, api_url) as client, reporting_errors():
+        page = client.customers.page(cursor=cursor, **filters)
+    if as_json:
+        body = {
+            "data": [wire(customer) for customer in page.data],
+            "has_more": page.has_more,
+            "next_cursor": page.next_cursor,
+        }
+        print_json(body)
+        return
+    table = Table("name", "email", "phone", "status", "created")
+    table.add_column("id", no_wrap=True)
+    for customer in page.data:
+        table.add_row(
+            Text(customer.name),
+            Text(customer.email),
+            customer.phone or "",
+            customer.status,
+            format_timestamp(customer.created_at)[:10],
+            customer.id,
+        )
+    console.print(table)
+    if page.has_more and page.next_cursor:
+        console.print(f"more: --cursor {page.next_cursor}", highlight=False, soft_wrap=True)
+
+
+@app.command("get")
+def get_customer(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """One customer."""
+    with connect(api_key, api_url) as client, reporting_errors():
+        customer = client.customers.get(customer_id)
+    _show(customer, as_json)
+
+
+@app.command("create")
+def create_customer(
+    name: Annotated[str, typer.Option(help="Full name of a person or organisation.")],
+    email: Annotated[str, typer.Option(help="Email address, unique in the account.")],
+    phone: Annotated[str | None, typer.Option(help="Phone number.", show_default=False)] = None,
+    status: Status = None,
+    line1: Line1 = None,
+    line2: Line2 = None,
+    city: City = None,
+    state: State = None,
+    postal_code: PostalCode = None,
+    country: Country = None,
+    custom_data: CustomData = None,
+    idempotency_key: Annotated[
+        str | None,
+        typer.Option(help="Makes a repeat of this command create nothing.", show_default=False),
+    ] = None,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Create a customer."""
+    body: dict[str, Any] = {"name": name, "email": email}
+    if phone is not None:
+        body["phone"] = phone
+    if status is not None:
+        body["status"] = status
+    address = _address(line1, line2, city, state, postal_code, country)
+    if address:
+        body["address"] = address
+    if custom_data is not None:
+        body["custom_data"] = _json_object(custom_data)
+    with connect(api_key, api_url) as client, reporting_errors():
+        customer = client.customers.create(
+            idempotency_key=idempotency_key, **cast("CustomerCreateParams", body)
+        )
+    _show(customer, as_json)
+
+
+@app.command("update")
+def update_customer(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    name: Annotated[str | None, typer.Option(show_default=False)] = None,
+    email: Annotated[str | None, typer.Option(show_default=False)] = None,
+    phone: Annotated[
+        str | None, typer.Option(help="'' removes the phone.", show_default=False)
+    ] = None,
+    status: Status = None,
+    line1: Line1 = None,
+    line2: Line2 = None,
+    city: City = None,
+    state: State = None,
+    postal_code: PostalCode = None,
+    country: Country = None,
+    no_address: Annotated[
+        bool, typer.Option("--no-address", help="Unset the default address.")
+    ] = False,
+    payment_method: Annotated[
+        str | None,
+        typer.Option(help="Default payment method id; '' unsets it.", show_default=False),
+    ] = None,
+    custom_data: Annotated[
+        str | None,
+        typer.Option(help="A JSON object that replaces custom_data; 'null' clears it."),
+    ] = None,
+    if_match: IfMatch = None,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Change the fields given; the others stay as they are.
+
+    An empty value ('') clears a field that can be empty."""
+    body: dict[str, Any] = {}
+    for field, value in (("name", name), ("email", email), ("status", status)):
+        if value is not None:
+            body[field] = value
+    for field, value in (("phone", phone), ("payment_method", payment_method)):
+        if value is not None:
+            body[field] = value or None
+    # As for the phone, an empty value clears an address part.
+    address = {
+        part: value or None
+        for part, value in _address(line1, line2, city, state, postal_code, country).items()
+    }
+    if no_address and address:
+        raise fail("--no-address cannot go with address options")
+    if no_address:
+        body["address"] = None
+    elif address:
+        body["address"] = address
+    if custom_data is not None:
+        body["custom_data"] = None if custom_data == "null" else _json_object(custom_data)
+    if not body:
+        raise fail("nothing to change: give at least one field option")
+    with connect(api_key, api_url) as client, reporting_errors():
+        customer = client.customers.update(
+            customer_id, if_match=if_match, **cast("CustomerUpdateParams", body)
+        )
+    _show(customer, as_json)
+
+
+@app.command("delete")
+def delete_customer(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    if_match: IfMatch = None,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Delete a customer with its addresses, businesses and payment methods."""
+    if not yes and not typer.confirm(f"Delete {customer_id} and everything it holds?"):
+        raise typer.Exit(code=1)
+    with connect(api_key, api_url) as client, reporting_errors():
+        deleted = client.customers.delete(customer_id, if_match=if_match)
+    if as_json:
+        print_json(wire(deleted))
+    else:
+        console.print(f"deleted {deleted.id}", highlight=False)
+
+
+@app.command("export")
+def export_customers(
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write; - for standard output.")
+    ],
+    file_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help="csv or jsonl \\[default: from the file name, else csv].",
+            show_default=False,
+        ),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only these statuses (comma list).", show_default=False)
+    ] = None,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Every customer of the account, oldest first, to a file that import reads back.
+
+    CSV has one column per field (address parts as address_*, custom_data as JSON);
+    JSON Lines has one API object per line. The file appears only once complete."""
+    chosen = file_format or _format_of(output, default=Format.CSV)
+    filters: CustomerListParams = {"order": "asc", "limit": PAGE_SIZE}
+    if status:
+        filters["status"] = status
+    with connect(api_key, api_url) as client, reporting_errors():
+        customers = client.customers.list(**filters)
+        with _progress(total=None) as (progress, task), _destination(output) as out:
+            count = write_customers(customers, out, chosen, lambda: progress.advance(task))
+    if output != "-":
+        errors.print(f"exported {count:,} customers to {output}", highlight=False)
+
+
+@app.command("import")
+def import_customers(
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSONL file.")
+    ],
+    file_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", help="csv or jsonl \\[default: from the file name].", show_default=False
+        ),
+    ] = None,
+    layout: Annotated[
+        Layout | None,
+        typer.Option(
+            help="Whose columns: mteja, stripe or paddle \\[default: told from the file].",
+            show_default=False,
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=MAX_CONCURRENCY, help="Requests in flight at once.")
+    ] = 8,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where rows not imported go \\[default: FILE.rejects.csv|jsonl].",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only check the file; import nothing.")
+    ] = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Create a customer for each row of a CSV or JSON Lines file.
+
+    Every row is checked first and every bad one reported with its line; the good ones
+    are then imported. Rows not imported are written to the reject file. Safe to run
+    again after a crash or Ctrl-C: no row is created twice. Exit code 1 when any row was
+    not imported."""
+    try:
+        chosen = file_format or Format.of(path)
+    except ValueError as error:
+        raise fail(str(error)) from None
+    customers = CustomerFile(path, chosen, layout)
+    reject_path = rejects or path.with_name(f"{path.stem}.rejects.{chosen.value}")
+    header = customers.header() if chosen is Format.CSV else []
+    reject_file = RejectFile(reject_path, chosen, header)
+    try:
+        valid, invalid = _check(customers, reject_file)
+        if dry_run or valid == 0:
+            raise typer.Exit(code=1 if invalid else 0)
+        started = time.perf_counter()
+        # Checked already: the second pass only needs to leave the invalid lines out.
+        good_rows = (row for row in customers.rows(validate=False) if row.line not in invalid)
+        outcome = _import(good_rows, valid, concurrency, reject_file, api_key, api_url)
+    finally:
+        reject_file.close()
+    _summarise(outcome, valid, len(invalid), time.perf_counter() - started, reject_file)
+    if reject_file.count:
+        raise typer.Exit(code=1)
+
+
+def _check(customers: CustomerFile, reject_file: RejectFile) -> tuple[int, set[int]]:
+    """Every row through the server's validation; the number of good rows and the lines
+    of the bad ones, each reported and written to the reject file."""
+    valid = 0
+    invalid: set[int] = set()
+    for row in customers.rows():
+        if row.problem is None:
+            valid += 1
+            continue
+        invalid.add(row.line)
+        errors.print(f"line {row.line}: {escape(row.problem)}", highlight=False, soft_wrap=True)
+        reject_file.write(row, row.problem)
+    layout = customers.layout.value
+    summary = (
+        f"{customers.path.name} ({layout} layout): {valid:,} rows ready, {len(invalid):,} invalid"
+    )
+    errors.print(summary, highlight=False)
+    return valid, invalid
+
+
+def _import(
+    rows: Iterator[Row],
+    valid: int,
+    concurrency: int,
+    reject_file: RejectFile,
+    api_key: str | None,
+    api_url: str | None,
+) -> Outcome:
+    async def run() -> Outcome:
+        # Retries go on longer than by default: a server restarting mid-import is waited
+        # for rather than failing the run.
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(connect_async(api_key, api_url, max_retries=6))
+                for _ in range(concurrency)
+            ]
+            with _progress(total=valid) as (progress, task):
+                return await import_rows(
+                    clients,
+                    rows,
+                    rejects=reject_file,
+                    on_done=lambda: progress.advance(task),
+                )
+
+    try:
+        return asyncio.run(run())
+    except ImportStopped as stopped:
+        explain(stopped.error)
+        errors.print("stopped: run the same command again to finish; nothing is created twice")
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        errors.print("interrupted: run the same command again to finish; nothing is created twice")
+        raise typer.Exit(code=130) from None
+
+
+def _summarise(
+    outcome: Outcome, valid: int, invalid: int, seconds: float, reject_file: RejectFile
+) -> None:
+    rate = outcome.imported / seconds if seconds > 0 else 0.0
+    errors.print(
+        f"imported {outcome.imported:,} of {valid + invalid:,} rows in {seconds:.1f} s "
+        f"({rate:,.0f} rows/s)",
+        highlight=False,
+    )
+    if outcome.refused:
+        codes = ", ".join(
+            f"{code} {count}" for code, count in sorted(outcome.refused_by_code.items())
+        )
+        errors.print(f"refused by the server: {outcome.refused:,} ({codes})", highlight=False)
+    if reject_file.count:
+        errors.print(
+            f"{reject_file.count:,} rows not imported are in {reject_file.path}: fix them and "
+            "import that file",
+            highlight=False,
+        )
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f}/s")
+
+
+@contextmanager
+def _progress(total: int | None) -> Iterator[tuple[Progress, Any]]:
+    columns: list[ProgressColumn | str] = [
+        TextColumn("customers"),
+        BarColumn(),
+        MofNCompleteColumn(),
+    ]
+    if total is None:
+        columns = [TextColumn("customers"), TextColumn("{task.completed:,}")]
+    columns += [_RateColumn(), TimeElapsedColumn()]
+    if total is not None:
+        columns += ["eta", TimeRemainingColumn()]
+    with Progress(*columns, console=errors) as progress:
+        yield progress, progress.add_task("customers", total=total)
+
+
+@contextmanager
+def _destination(output: str) -> Iterator[Any]:
+    """Standard output, or a file that appears under its name only once it is whole."""
+    if output == "-":
+        yield sys.stdout
+        return
+    target = Path(output)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _format_of(output: str, default: Format) -> Format:
+    try:
+        return Format.of(Path(output))
+    except ValueError:
+        return default
+
+
+def _filters(
+    status: str | None,
+    search: str | None,
+    email: str | None,
+    created_gte: str | None,
+    created_lt: str | None,
+    custom_data: list[str] | None,
+) -> CustomerListParams:
+    filters: CustomerListParams = {}
+    if status is not None:
+        filters["status"] = status
+    if search is not None:
+        filters["search"] = search
+    if email is not None:
+        filters["email"] = email
+    if created_gte is not None:
+        filters["created_at_gte"] = created_gte
+    if created_lt is not None:
+        filters["created_at_lt"] = created_lt
+    if custom_data:
+        pairs = [pair.partition("=") for pair in custom_data]
+        if any(not key or not sep for key, sep, _ in pairs):
+            raise fail("--custom-data takes KEY=VALUE")
+        filters["custom_data"] = {key: value for key, _, value in pairs}
+    return filters
+
+
+def _address(*parts: str | None) -> dict[str, Any]:
+    return {
+        part: value for part, value in zip(ADDRESS_PARTS, parts, strict=True) if value is not None
+    }
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise fail('--custom-data must be JSON, e.g. \'{"plan": "gold"}\'') from None
+    if not isinstance(value, dict):
+        raise fail("--custom-data must be a JSON object")
+    return value
+
+
+def _show(customer: Customer, as_json: bool) -> None:
+    if as_json:
+        print_json(wire(customer))
+        return
+    table = Table(show_header=False, box=None)
+    record = wire(customer)
+    for field, value in record.items():
+        if isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False)
+        table.add_row(Text(field, style="bold"), Text("" if value is None else str(value)))
+    console.print(table)

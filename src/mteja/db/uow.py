@@ -1,0 +1,208 @@
+"""The unit of work: the database side of one request, CLI command or worker message.
+
+Whoever handles the request opens one unit (the HTTP pipeline, a CLI command, the
+webhook worker for each message), passes it to services as an argument, and commits it
+(or rolls it back) when the outcome is known. Services never commit: they ask the unit for
+a connection, ``read()`` or ``write()``, and repositories run statements on it.
+
+- Reads before the first write run on one autocommit connection, outside a transaction:
+  a single-statement read needs none, and BEGIN and COMMIT would double its round trips.
+- ``write()`` starts the unit's transaction. Every statement after it, reads included,
+  runs in that transaction until ``commit()`` or ``rollback()``. A unit may then start
+  another (an idempotency claim commits before the request's effects run).
+- PostgreSQL: BEGIN goes out with the transaction's first statement. When that statement
+  is *complete* (``Sql.complete``: a change written with its event, atomic by itself),
+  it runs without BEGIN and COMMIT, the fastest way to write on the driver, and the unit
+  takes no further write: it would not be atomic with the first, so it is refused as a
+  programming error (plain reads still run). ``begin()`` rules this out for a
+  caller that adds writes of its own after the service's (the idempotency record).
+- SQLite: the process's one writing connection, ``BEGIN IMMEDIATE``, held from
+  ``write()`` to the end of the transaction and no longer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+from mteja.db.engine import Database
+from mteja.db.sql import AsyncpgConn, Conn, Record, Sql, SqlAlchemyConn
+
+
+class UnitOfWork:
+    __slots__ = (
+        "_after_commit",
+        "_connections",
+        "_reader",
+        "_sqlite_transaction",
+        "_writer",
+        "db",
+    )
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._connections = AsyncExitStack()
+        self._reader: Conn | None = None
+        self._writer: _PostgresWrites | SqlAlchemyConn | None = None
+        self._sqlite_transaction: AsyncExitStack | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
+
+    async def read(self) -> Conn:
+        """A connection to read on: the unit's transaction when one is open."""
+        if self._writer is not None:
+            return self._writer
+        if self._reader is None:
+            if self.db.is_sqlite:
+                self._reader = await self.db.sqlite_reader(self._connections)
+            else:
+                self._reader = await self.db.postgres_connection(self._connections)
+        return self._reader
+
+    async def write(self) -> Conn:
+        """The unit's transaction, started now if none is open."""
+        if self._writer is None:
+            self._writer = await self._start(lone_statement=True)
+        return self._writer
+
+    async def begin(self) -> Conn:
+        """The unit's transaction, which will hold every write until ``commit()``, even a
+        lone complete statement."""
+        if self._writer is None:
+            self._writer = await self._start(lone_statement=False)
+        elif isinstance(self._writer, _PostgresWrites):
+            self._writer.hold()
+        return self._writer
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._writer is not None
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Runs ``callback`` once the current transaction has committed; never if it rolls
+        back. For what must not be seen before the change is (a revoked key's eviction)."""
+        self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        await self._end(commit=True)
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    async def rollback(self) -> None:
+        self._after_commit = []
+        await self._end(commit=False)
+
+    async def close(self) -> None:
+        """Rolls back what was not committed and gives the connections back."""
+        try:
+            await self.rollback()
+        finally:
+            self._reader = None
+            await self._connections.aclose()
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """For CLI commands and workers: commits when the block ends cleanly."""
+        try:
+            if exc_type is None:
+                await self.commit()
+        finally:
+            await self.close()
+
+    async def _start(self, *, lone_statement: bool) -> _PostgresWrites | SqlAlchemyConn:
+        if self.db.is_sqlite:
+            stack = AsyncExitStack()
+            conn = await self.db.sqlite_writer(stack)
+            self._sqlite_transaction = stack
+            return conn
+        connection = await self.read()
+        assert isinstance(connection, AsyncpgConn)
+        return _PostgresWrites(connection, lone_statement=lone_statement)
+
+    async def _end(self, *, commit: bool) -> None:
+        writer, self._writer = self._writer, None
+        if isinstance(writer, _PostgresWrites):
+            await writer.end(commit=commit)
+        stack, self._sqlite_transaction = self._sqlite_transaction, None
+        if stack is not None:
+            if commit:
+                await stack.aclose()
+            else:
+                await stack.__aexit__(_RolledBack, _RolledBack(), None)
+
+
+class _RolledBack(Exception):
+    """Ends an SQLite transaction's context by rolling it back."""
+
+
+class _PostgresWrites(Conn):
+    """The unit's connection once it writes: BEGIN with the first statement, unless that
+    statement is complete and may run alone."""
+
+    dialect = "postgresql"
+    __slots__ = ("_conn", "_lone_statement", "_spent", "_transaction")
+
+    def __init__(self, conn: AsyncpgConn, *, lone_statement: bool) -> None:
+        self._conn = conn
+        self._lone_statement = lone_statement
+        self._transaction: Any = None
+        self._spent = False
+
+    def hold(self) -> None:
+        if self._spent:
+            raise RuntimeError("a complete statement already ran alone in this unit of work")
+        self._lone_statement = False
+
+    async def _ready(self, sql: Sql) -> None:
+        if self._transaction is not None:
+            return
+        if self._spent:
+            if sql.reads_only:
+                return  # a read after the write (the row a conflict left in place)
+            raise RuntimeError(
+                "this unit of work ran a complete statement alone: a further statement "
+                "would not be atomic with it"
+            )
+        if sql.complete and self._lone_statement:
+            self._spent = True
+            return
+        self._transaction = self._conn.raw.transaction()
+        await self._transaction.start()
+
+    async def end(self, *, commit: bool) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
+            return
+        if commit:
+            await transaction.commit()
+        else:
+            await transaction.rollback()
+
+    async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
+        await self._ready(sql)
+        return await self._conn.one(sql, params)
+
+    async def all(self, sql: Sql, params: Mapping[str, Any]) -> Sequence[Record]:
+        await self._ready(sql)
+        return await self._conn.all(sql, params)
+
+    async def execute(self, sql: Sql, params: Mapping[str, Any]) -> int:
+        await self._ready(sql)
+        return await self._conn.execute(sql, params)
+
+    async def execute_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
+        await self._ready(sql)
+        await self._conn.execute_many(sql, rows)
