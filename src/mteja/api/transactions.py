@@ -9,6 +9,8 @@ transactions end; services never commit.
   if the status is below 400 and rolls back otherwise, and only then does the status line
   go out. A response whose effects could not be committed is answered 500 instead: a
   success is never sent for what was not stored.
+- Either way the unit gives its connection back before the response goes out: a client
+  reading slowly never holds one (a streamed body's reads take one again).
 - A POST with an ``Idempotency-Key`` (section 8 of the contract): the key is claimed and
   committed at once, so that a concurrent twin sees it; then the route runs in a
   transaction that will also hold the record of its response, which is captured whole,
@@ -82,9 +84,11 @@ class UnitOfWorkMiddleware:
             await error_response(error, request_id)(scope, receive, send)
             return
         if stored is not None:
+            await uow.close()
             await _send(send, stored, replayed=True)
             return
         response = await self._run_and_record(scope, body, uow, service, key)
+        await uow.close()
         await _send(send, response, replayed=False)
 
     async def _run_and_record(
@@ -128,8 +132,7 @@ class _CommitBeforeSending:
             try:
                 if message["status"] < 400:
                     await self.uow.commit()
-                else:
-                    await self.uow.rollback()
+                await self.uow.close()
             except Exception as error:
                 log.error(
                     "commit failed",

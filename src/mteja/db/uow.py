@@ -99,7 +99,8 @@ class UnitOfWork:
         await self._end(commit=False)
 
     async def close(self) -> None:
-        """Rolls back what was not committed and gives the connections back."""
+        """Rolls back what was not committed and gives the connections back. The unit stays
+        usable: a later statement takes a connection again (a streamed response's reads)."""
         try:
             await self.rollback()
         finally:
