@@ -34,6 +34,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "BankAccountOut": models.BankAccount,
     "EventOut": models.Event,
     "EventData": models.EventData,
+    "EventActor": models.EventActor,
     "WebhookEndpointOut": models.WebhookEndpoint,
     "WebhookEndpointCreatedOut": models.WebhookEndpointWithSecret,
     "DeliveryOut": models.Delivery,

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mteja.accounts.service import CreatedKey
 from tests.conftest import make_client, new_account
-from tests.contract import TIMESTAMP, assert_error, assert_list_envelope, every_item
-from tests.factories import create_customer
+from tests.contract import REQUEST_ID, TIMESTAMP, assert_error, assert_list_envelope, every_item
+from tests.factories import create_customer, customer_body
 
 EVENTS = "/api/v1/events"
 CUSTOMERS = "/api/v1/customers"
@@ -54,8 +55,20 @@ def without_updated_at(obj: dict[str, Any]) -> dict[str, Any]:
 
 def assert_event_shape(event: dict[str, Any]) -> None:
     """An event of API.md §6, and the rules of ``previous_attributes``."""
-    assert set(event) == {"id", "type", "created_at", "data"}, event
+    assert set(event) == {
+        "id",
+        "type",
+        "created_at",
+        "livemode",
+        "request_id",
+        "actor",
+        "data",
+    }, event
     assert EVENT_ID.match(event["id"]), event["id"]
+    assert isinstance(event["livemode"], bool), event
+    assert event["request_id"] is None or REQUEST_ID.match(event["request_id"]), event
+    assert set(event["actor"]) == {"type", "id"}, event
+    assert event["actor"]["type"] in ("api_key", "dashboard", "portal", "system"), event
     assert TIMESTAMP.match(event["created_at"]), event["created_at"]
     assert event["type"] in EVENT_TYPES, event["type"]
     assert set(event["data"]) == {"object", "previous_attributes"}, event["data"]
@@ -194,6 +207,37 @@ async def test_customer_create_writes_customer_created_with_the_new_object(
     assert event["type"] == "customer.created"
     assert event["data"] == {"object": customer, "previous_attributes": None}
     assert event["created_at"] >= customer["created_at"]
+
+
+async def test_every_event_names_the_key_and_the_request_that_caused_it(
+    client: httpx.AsyncClient, account: CreatedKey
+) -> None:
+    log = EventLog(client)
+    created = await client.post(CUSTOMERS, json=customer_body())
+    renamed = await client.patch(customer_url(created.json()["id"]), json={"name": "Asha Renamed"})
+    made, changed = await log.new()
+    for event, response in ((made, created), (changed, renamed)):
+        assert event["actor"] == {"type": "api_key", "id": account.key_id}
+        assert event["request_id"] == response.headers["Request-Id"]
+        assert event["livemode"] is True
+
+
+async def test_each_event_of_one_request_names_that_request(client: httpx.AsyncClient) -> None:
+    log = EventLog(client)
+    customer = await create_customer(client)
+    await log.new()
+    response = await client.post(
+        addresses_url(customer["id"]), json={"country": "TZ", "default": True}
+    )
+    assert response.status_code == 201, response.text
+    address_created, customer_updated = await log.new()
+    assert [address_created["type"], customer_updated["type"]] == [
+        "address.created",
+        "customer.updated",
+    ]
+    assert {address_created["request_id"], customer_updated["request_id"]} == {
+        response.headers["Request-Id"]
+    }
 
 
 async def test_get_one_event_returns_exactly_the_listed_event(client: httpx.AsyncClient) -> None:

@@ -25,6 +25,7 @@ class Caller:
     actor_type: ActorType
     actor_id: str | None = None
     request_id: str | None = None
+    livemode: bool = True
 
     @classmethod
     def api_key(cls, principal: Principal, request_id: str | None) -> Caller:

@@ -8,16 +8,24 @@ autocommit. Nothing outside ``db`` sees a driver connection.
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import asyncpg
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncTransaction,
+    create_async_engine,
+)
 
-from mteja.db.sql import AsyncpgConn, SqlAlchemyConn
+from mteja.db.sql import AsyncpgConn, Conn, SqlAlchemyConn
+
+Release = Callable[[], Awaitable[Any]]
 
 # Readers in WAL mode run in parallel, but each holds a page cache: a few suffice on a
 # machine where one process serves the API.
@@ -57,20 +65,26 @@ class Database:
                 pool_reset_on_return=None,
             )
 
-    async def postgres_connection(self, stack: AsyncExitStack) -> AsyncpgConn:
-        """A pooled connection, outside any transaction, returned when ``stack`` closes."""
+    async def connection(self) -> tuple[Conn, Release]:
+        """A connection outside any transaction (autocommit), and how to give it back:
+        PostgreSQL's pool, or one of SQLite's readers."""
+        if self._engine is not None:
+            connection = await self._reader.connect()
+            return SqlAlchemyConn(connection), connection.close
         pool = self._pool or await self._open_pool()
-        return AsyncpgConn(await stack.enter_async_context(pool.acquire()))
+        raw = await pool.acquire()
+        return AsyncpgConn(raw), partial(pool.release, raw)
 
-    async def sqlite_reader(self, stack: AsyncExitStack) -> SqlAlchemyConn:
-        """A reading connection in autocommit, returned when ``stack`` closes."""
-        return SqlAlchemyConn(await stack.enter_async_context(self._reader.connect()))
-
-    async def sqlite_writer(self, stack: AsyncExitStack) -> SqlAlchemyConn:
-        """The writing connection, in a transaction that ``stack`` ends: committed when it
-        closes cleanly, rolled back when it closes on an exception."""
+    async def sqlite_transaction(self) -> SqliteTransaction:
+        """SQLite's writing connection, in a transaction begun now (``BEGIN IMMEDIATE``)."""
         assert self._engine is not None
-        return SqlAlchemyConn(await stack.enter_async_context(self._engine.begin()))
+        connection = await self._engine.connect()
+        try:
+            transaction = await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        return SqliteTransaction(connection, transaction)
 
     async def dispose(self) -> None:
         if self._engine is not None:
@@ -93,6 +107,33 @@ class Database:
                     server_settings={"jit": "off", "application_name": "mteja"},
                 )
             return self._pool
+
+
+class SqliteTransaction:
+    """The writing connection and its open transaction; ending it gives the connection back."""
+
+    __slots__ = ("_connection", "_transaction", "conn")
+
+    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
+        self._connection = connection
+        self._transaction = transaction
+        self.conn = SqlAlchemyConn(connection)
+
+    async def end(self, *, commit: bool) -> None:
+        try:
+            if not commit:
+                await self._transaction.rollback()
+                return
+            try:
+                await self._transaction.commit()
+            except BaseException:
+                # A failed COMMIT (a deferred constraint) leaves SQLite inside the
+                # transaction while SQLAlchemy counts it as ended: the connection must not
+                # serve again.
+                await self._connection.invalidate()
+                raise
+        finally:
+            await self._connection.close()
 
 
 async def _init_postgres_connection(connection: asyncpg.Connection) -> None:

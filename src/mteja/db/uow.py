@@ -23,30 +23,22 @@ a connection, ``read()`` or ``write()``, and repositories run statements on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any
 
-from mteja.db.engine import Database
+from mteja.db.engine import Database, Release, SqliteTransaction
 from mteja.db.sql import AsyncpgConn, Conn, Record, Sql, SqlAlchemyConn
 
 
 class UnitOfWork:
-    __slots__ = (
-        "_after_commit",
-        "_connections",
-        "_reader",
-        "_sqlite_transaction",
-        "_writer",
-        "db",
-    )
+    __slots__ = ("_after_commit", "_reader", "_release", "_sqlite", "_writer", "db")
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._connections = AsyncExitStack()
         self._reader: Conn | None = None
+        self._release: Release | None = None
         self._writer: _PostgresWrites | SqlAlchemyConn | None = None
-        self._sqlite_transaction: AsyncExitStack | None = None
+        self._sqlite: SqliteTransaction | None = None
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -58,10 +50,7 @@ class UnitOfWork:
         if self._writer is not None:
             return self._writer
         if self._reader is None:
-            if self.db.is_sqlite:
-                self._reader = await self.db.sqlite_reader(self._connections)
-            else:
-                self._reader = await self.db.postgres_connection(self._connections)
+            self._reader, self._release = await self.db.connection()
         return self._reader
 
     async def write(self) -> Conn:
@@ -89,14 +78,18 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     async def commit(self) -> None:
+        if self._writer is None:
+            return
         await self._end(commit=True)
-        callbacks, self._after_commit = self._after_commit, []
-        for callback in callbacks:
-            callback()
+        if self._after_commit:
+            callbacks, self._after_commit = self._after_commit, []
+            for callback in callbacks:
+                callback()
 
     async def rollback(self) -> None:
-        self._after_commit = []
-        await self._end(commit=False)
+        self._after_commit.clear()
+        if self._writer is not None:
+            await self._end(commit=False)
 
     async def close(self) -> None:
         """Rolls back what was not committed and gives the connections back. The unit stays
@@ -104,8 +97,9 @@ class UnitOfWork:
         try:
             await self.rollback()
         finally:
-            self._reader = None
-            await self._connections.aclose()
+            if self._release is not None:
+                release, self._release, self._reader = self._release, None, None
+                await release()
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -125,10 +119,8 @@ class UnitOfWork:
 
     async def _start(self, *, lone_statement: bool) -> _PostgresWrites | SqlAlchemyConn:
         if self.db.is_sqlite:
-            stack = AsyncExitStack()
-            conn = await self.db.sqlite_writer(stack)
-            self._sqlite_transaction = stack
-            return conn
+            self._sqlite = await self.db.sqlite_transaction()
+            return self._sqlite.conn
         connection = await self.read()
         assert isinstance(connection, AsyncpgConn)
         return _PostgresWrites(connection, lone_statement=lone_statement)
@@ -137,16 +129,9 @@ class UnitOfWork:
         writer, self._writer = self._writer, None
         if isinstance(writer, _PostgresWrites):
             await writer.end(commit=commit)
-        stack, self._sqlite_transaction = self._sqlite_transaction, None
-        if stack is not None:
-            if commit:
-                await stack.aclose()
-            else:
-                await stack.__aexit__(_RolledBack, _RolledBack(), None)
-
-
-class _RolledBack(Exception):
-    """Ends an SQLite transaction's context by rolling it back."""
+        sqlite, self._sqlite = self._sqlite, None
+        if sqlite is not None:
+            await sqlite.end(commit=commit)
 
 
 class _PostgresWrites(Conn):

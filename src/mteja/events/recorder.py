@@ -26,9 +26,10 @@ _OWNED_BY_CUSTOMER = frozenset({"address", "business", "payment_method"})
 class EventRecorder:
     def __init__(self, conn: Conn, caller: Caller) -> None:
         self._repo = EventRepository(conn, caller.account_id)
+        self._caller = caller
 
     async def created(self, resource: str, after: dict[str, Any]) -> None:
-        await self._repo.insert(_event(resource, f"{resource}.created", after, None))
+        await self._repo.insert(self._event(resource, f"{resource}.created", after, None))
 
     async def created_with(
         self,
@@ -41,7 +42,9 @@ class EventRecorder:
         conflict); when it returns a row, also inserts ``also`` and records a
         ``<resource>.created`` event for each ``(resource, object)`` of ``created``. One
         complete statement on PostgreSQL: the fastest create there is, and atomic alone."""
-        events = [_event(resource, f"{resource}.created", obj, None) for resource, obj in created]
+        events = [
+            self._event(resource, f"{resource}.created", obj, None) for resource, obj in created
+        ]
         return await self._repo.insert_with_change(change, also, events)
 
     async def updated(
@@ -62,10 +65,31 @@ class EventRecorder:
         }
         if previous:
             kind = event_type or f"{resource}.updated"
-            await self._repo.insert(_event(resource, kind, after, previous))
+            await self._repo.insert(self._event(resource, kind, after, previous))
 
     async def deleted(self, resource: str, before: dict[str, Any]) -> None:
-        await self._repo.insert(_event(resource, f"{resource}.deleted", before, None))
+        await self._repo.insert(self._event(resource, f"{resource}.deleted", before, None))
+
+    def _event(
+        self,
+        resource: str,
+        event_type: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None,
+    ) -> EventRow:
+        event_id, created_at = new_monotonic_id_at("evt")
+        caller = self._caller
+        return EventRow(
+            event_id=event_id,
+            type=event_type,
+            data={"object": obj, "previous_attributes": previous},
+            created_at=created_at,
+            customer_id=_customer_of(resource, obj),
+            livemode=caller.livemode,
+            request_id=caller.request_id,
+            actor_type=caller.actor_type,
+            actor_id=caller.actor_id,
+        )
 
 
 def _customer_of(resource: str, obj: dict[str, Any]) -> str | None:
@@ -74,16 +98,3 @@ def _customer_of(resource: str, obj: dict[str, Any]) -> str | None:
     if resource in _OWNED_BY_CUSTOMER:
         return str(obj["customer_id"])
     return None
-
-
-def _event(
-    resource: str, event_type: str, obj: dict[str, Any], previous: dict[str, Any] | None
-) -> EventRow:
-    event_id, created_at = new_monotonic_id_at("evt")
-    return EventRow(
-        event_id=event_id,
-        type=event_type,
-        data={"object": obj, "previous_attributes": previous},
-        created_at=created_at,
-        customer_id=_customer_of(resource, obj),
-    )

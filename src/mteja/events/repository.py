@@ -38,7 +38,18 @@ from mteja.db.sql import Bound, Conn, Insertion, Record, Sql
 from mteja.events.tables import event_subscribers, events
 from mteja.kit.repository import ScopedRepository
 
-_EVENT_COLUMNS = ("account_id", "id", "type", "data", "created_at", "customer_id")
+_EVENT_COLUMNS = (
+    "account_id",
+    "id",
+    "type",
+    "data",
+    "created_at",
+    "livemode",
+    "request_id",
+    "actor_type",
+    "actor_id",
+    "customer_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,10 @@ class EventRow:
     data: Any
     created_at: datetime
     customer_id: str | None
+    livemode: bool = True
+    request_id: str | None = None
+    actor_type: str = "system"
+    actor_id: str | None = None
 
     def values(self, account_id: str) -> dict[str, Any]:
         return {
@@ -56,6 +71,10 @@ class EventRow:
             "type": self.type,
             "data": self.data,
             "created_at": self.created_at,
+            "livemode": self.livemode,
+            "request_id": self.request_id,
+            "actor_type": self.actor_type,
+            "actor_id": self.actor_id,
             "customer_id": self.customer_id,
         }
 
@@ -208,8 +227,7 @@ _MARK_DISPATCHED = Sql(
 @cache
 def _payloads(count: int) -> Sql:
     keys = [tuple_(bindparam(f"account_{i}"), bindparam(f"event_{i}")) for i in range(count)]
-    columns = (events.c.account_id, events.c.id, events.c.type, events.c.data, events.c.created_at)
-    return Sql(select(*columns).where(tuple_(events.c.account_id, events.c.id).in_(keys)))
+    return Sql(select(events).where(tuple_(events.c.account_id, events.c.id).in_(keys)))
 
 
 _SUBSCRIBERS_UPSERT = {

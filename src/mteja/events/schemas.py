@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
 from mteja.core.schemas import OutputModel
-from mteja.core.time import format_timestamp
-from mteja.db.sql import Record
+from mteja.events.tables import events
+from mteja.kit.render import row_renderer
 
 # Every type of event there is: the vocabulary of ``type`` filters and subscriptions.
 EVENT_TYPES = (
@@ -34,17 +33,33 @@ class EventData(OutputModel):
     )
 
 
+class EventActor(OutputModel):
+    type: Literal["api_key", "dashboard", "portal", "system"] = Field(
+        description="Who made the change: an API key, the dashboard (signed in with a key), "
+        "the customer's portal, or mteja itself (retention, the webhook worker)."
+    )
+    id: str | None = Field(
+        description="The API key (`key_…`, for the dashboard too) or portal session (`ps_…`); "
+        "null for the system.",
+        examples=["key_01h3vjs3b16yc3f9q8q9pfrb78"],
+    )
+
+
 class EventOut(OutputModel):
     id: str = Field(examples=["evt_01h3vjs3b16yc3f9q8q9pfrb78"])
     type: str = Field(examples=["customer.updated"])
     created_at: AwareDatetime
+    livemode: bool = Field(description="The mode of the key that caused it (false: test).")
+    request_id: str | None = Field(
+        description="The request that caused it (`req_…`), or null.",
+        examples=["req_01h3vjs3b16yc3f9q8q9pfrb78"],
+    )
+    actor: EventActor
     data: EventData
 
 
-def render_event(row: Record | Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "type": row["type"],
-        "created_at": format_timestamp(row["created_at"]),
-        "data": row["data"],
-    }
+render_event = row_renderer(
+    EventOut,
+    events,
+    computed={"actor": lambda row: {"type": row["actor_type"], "id": row["actor_id"]}},
+)

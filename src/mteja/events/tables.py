@@ -24,6 +24,12 @@ events = Table(
     # {"object": …, "previous_attributes": …}: what webhooks deliver, as it was then.
     Column("data", JSONDocument, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Who caused it, for audit: the mode of the key, the request, and the actor
+    # (api_key, dashboard, portal or system, with the key or portal session's id).
+    Column("livemode", Boolean, nullable=False, server_default=true()),
+    Column("request_id", String(30), nullable=True),
+    Column("actor_type", String(16), nullable=False, server_default="system"),
+    Column("actor_id", String(40), nullable=True),
     # The customer the event is about (its own events and its sub-resources'), for the
     # dashboard's timeline; null for events about no customer (webhook endpoints).
     Column("customer_id", String(30), nullable=True),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 import orjson
@@ -303,12 +302,6 @@ def _wants(endpoint: Record, event: Record) -> bool:
 
 
 def _claimed(row: Record, event: Record, claim: str) -> Claimed:
-    body: dict[str, Any] = {
-        "id": event["id"],
-        "type": event["type"],
-        "created_at": event["created_at"],
-        "data": event["data"],
-    }
     return Claimed(
         key=QueueKey(row["account_id"], row["endpoint_id"], row["event_id"], claim),
         attempt=row["attempts"],
@@ -316,5 +309,5 @@ def _claimed(row: Record, event: Record, claim: str) -> Claimed:
         url=row["url"],
         secret=row["secret"],
         event_type=event["type"],
-        body=orjson.dumps(render_event(body)),
+        body=orjson.dumps(render_event(event)),
     )

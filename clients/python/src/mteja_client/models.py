@@ -26,6 +26,7 @@ __all__ = [
     "Deleted",
     "Delivery",
     "Event",
+    "EventActor",
     "EventData",
     "MobileMoney",
     "MobileMoneyPaymentMethod",
@@ -174,10 +175,21 @@ class EventData(MtejaObject):
     previous_attributes: dict[str, Any] | None
 
 
+class EventActor(MtejaObject):
+    """Who made a change: ``api_key``, ``dashboard``, ``portal`` or ``system``, and the key
+    (``key_…``) or portal session (``ps_…``) it was, or None."""
+
+    type: str
+    id: str | None
+
+
 class Event(MtejaObject):
     id: str
     type: str
     created_at: datetime
+    livemode: bool
+    request_id: str | None
+    actor: EventActor
     data: EventData
 
 
