@@ -14,6 +14,7 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 CUSTOMER_FIELDS = {
     "id",
+    "external_id",
     "name",
     "email",
     "phone",
@@ -23,6 +24,7 @@ CUSTOMER_FIELDS = {
     "updated_at",
     "status",
     "custom_data",
+    "redacted_at",
 }
 ADDRESS_FIELDS = {"line1", "line2", "city", "state", "postal_code", "country"}
 ERROR_FIELDS = {"type", "code", "message", "param", "errors", "request_id"}
@@ -101,6 +103,7 @@ def assert_customer_shape(customer: dict[str, Any]) -> None:
     assert TIMESTAMP.match(customer["created_at"]), customer["created_at"]
     assert TIMESTAMP.match(customer["updated_at"]), customer["updated_at"]
     assert customer["status"] in ("active", "inactive", "suspended")
+    assert customer["redacted_at"] is None or TIMESTAMP.match(customer["redacted_at"]), customer
     if customer["address"] is not None:
         assert set(customer["address"]) == ADDRESS_FIELDS, customer["address"]
 

@@ -48,6 +48,10 @@ def _trimmed_name(value: str) -> str:
 
 
 Text256 = Annotated[str, StringConstraints(max_length=256), AfterValidator(storable_text)]
+# The merchant's own id for a customer: compared exactly, so kept exactly as sent.
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(storable_text)
+]
 Name = Annotated[str, AfterValidator(_trimmed_name)]
 
 

@@ -24,7 +24,7 @@ from mteja.core.ids import is_valid_id
 from mteja.core.time import utcnow
 from mteja.customers.addresses.repository import AddressRepository
 from mteja.customers.addresses.schemas import ADDRESS_FIELDS, render_address
-from mteja.customers.errors import CustomerNotFound
+from mteja.customers.errors import CustomerNotFound, CustomerRedacted
 from mteja.customers.payment_methods.repository import PaymentMethodRepository
 from mteja.customers.payment_methods.tables import PAYMENT_METHOD_TYPES
 from mteja.customers.repository import CustomerRepository
@@ -52,6 +52,13 @@ class CustomerAggregate:
     async def lock(self, customer_id: str) -> Record:
         """The customer, locked until the unit of work ends; CustomerNotFound if none."""
         return await self.find(customer_id, for_update=True)
+
+    async def lock_for_change(self, customer_id: str) -> Record:
+        """The customer, locked, to be changed: CustomerRedacted once its data is erased."""
+        customer = await self.lock(customer_id)
+        if customer["redacted_at"] is not None:
+            raise CustomerRedacted()
+        return customer
 
     async def find(self, customer_id: str, *, for_update: bool = False) -> Record:
         row = None

@@ -16,10 +16,19 @@ class CustomerNotFound(NotFound):
 class CustomerAlreadyExists(Conflict):
     code = "customer_already_exists"
 
-    def __init__(self, existing_id: str | None) -> None:
+    def __init__(self, existing_id: str | None, *, field: str = "email") -> None:
+        what = "email" if field == "email" else "external_id"
         message = (
-            f"A customer with this email already exists: {existing_id}."
+            f"A customer with this {what} already exists: {existing_id}."
             if existing_id
-            else "A customer with this email already exists."
+            else f"A customer with this {what} already exists."
         )
-        super().__init__(message, param="email")
+        super().__init__(message, param=field)
+
+
+class CustomerRedacted(Conflict):
+    code = "customer_redacted"
+    default_message = (
+        "This customer's personal data was erased (redacted): it can be read, exported and "
+        "deleted, not changed."
+    )

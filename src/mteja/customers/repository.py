@@ -15,7 +15,9 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
+from mteja.core.identity import email_match_key, name_key
 from mteja.core.paging import Window
+from mteja.core.validation import email_key
 from mteja.customers.tables import customers
 from mteja.db.keyset import (
     KeysetShape,
@@ -29,6 +31,7 @@ from mteja.kit.repository import ScopedRepository
 
 _COLUMNS = (
     customers.c.id,
+    customers.c.external_id,
     customers.c.name,
     customers.c.email,
     customers.c.phone,
@@ -39,6 +42,7 @@ _COLUMNS = (
     customers.c.version,
     customers.c.created_at,
     customers.c.updated_at,
+    customers.c.redacted_at,
 )
 _IN_ACCOUNT = customers.c.account_id == bindparam("account_id")
 _BY_ID = _IN_ACCOUNT & (customers.c.id == bindparam("id"))
@@ -47,6 +51,22 @@ _GET = Sql(select(*_COLUMNS).where(_BY_ID))
 _GET_FOR_UPDATE = Sql(select(*_COLUMNS).where(_BY_ID).with_for_update())
 _ID_BY_EMAIL_KEY = Sql(
     select(customers.c.id).where(_IN_ACCOUNT, customers.c.email_key == bindparam("email_key"))
+)
+_ID_BY_EXTERNAL_ID = Sql(
+    select(customers.c.id).where(_IN_ACCOUNT, customers.c.external_id == bindparam("external_id"))
+)
+# Each a probe of its own index, cut short: a name shared by half the account still costs
+# one page of it. Redacted customers have no keys left, so they are never found.
+_MATCH_LIMIT = 100
+_BY_EMAIL_MATCH_KEY = Sql(
+    select(customers.c.id)
+    .where(_IN_ACCOUNT, customers.c.email_match_key == bindparam("key"))
+    .limit(_MATCH_LIMIT)
+)
+_BY_NAME_KEY = Sql(
+    select(customers.c.id)
+    .where(_IN_ACCOUNT, customers.c.name_key == bindparam("key"))
+    .limit(_MATCH_LIMIT)
 )
 _DELETE = Sql(delete(customers).where(_BY_ID).returning(*_COLUMNS))
 # Served by the (account_id, status, id) index alone.
@@ -75,15 +95,26 @@ def _created_per_day(dialect: str) -> Sql:
 def _insert(dialect_insert: Any) -> Sql:
     values: dict[str, Any] = {c.name: bindparam(f"v_{c.name}") for c in customers.c}
     return Sql(
-        dialect_insert(customers)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["account_id", "email_key"])
-        .returning(*_COLUMNS)
+        dialect_insert(customers).values(values).on_conflict_do_nothing().returning(*_COLUMNS)
     )
 
 
-# The unique email index decides: a conflicting insert returns no row.
+# The unique indexes decide (email, external id): a conflicting insert returns no row.
 _INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
+
+
+@cache
+def _by_phones(count: int) -> Sql:
+    return Sql(
+        select(customers.c.id, customers.c.phone)
+        .where(_IN_ACCOUNT, one_of(customers.c.phone, "phone", count))
+        .limit(_MATCH_LIMIT)
+    )
+
+
+@cache
+def _get_many(count: int) -> Sql:
+    return Sql(select(*_COLUMNS).where(_IN_ACCOUNT, one_of(customers.c.id, "id", count)))
 
 
 # In an UPDATE, a bind parameter named like a column would be taken for its new value.
@@ -98,8 +129,29 @@ def _update(columns: tuple[str, ...]) -> Sql:
     return Sql(update(customers).where(_UPDATE_TARGET).values(values).returning(*_COLUMNS))
 
 
-class EmailTaken(Exception):
-    """The account already has a customer with this email (by the unique index)."""
+def search_text(name: str, email: str, phone: str | None) -> str:
+    # \x1f keeps a search term from matching across two fields.
+    return f"{name}\x1f{email}\x1f{phone or ''}".lower()
+
+
+def derived_columns(name: str, email: str, phone: str | None) -> dict[str, Any]:
+    """The columns a customer's name, email and phone decide: uniqueness, search and the
+    keys duplicates are found by. Every write of those three sets all of them."""
+    return {
+        "email_key": email_key(email),
+        "search_text": search_text(name, email, phone),
+        "email_match_key": email_match_key(email),
+        "name_key": name_key(name),
+    }
+
+
+class Taken(Exception):
+    """A unique index refused the row: the account already has a customer with this
+    ``field`` (``email`` or ``external_id``)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +160,8 @@ class CustomerFilters:
     email_key: str | None = None
     search: str | None = None
     custom_data: tuple[tuple[str, str], ...] = ()
+    external_id: str | None = None
+    phone: str | None = None
 
 
 class CustomerRepository(ScopedRepository):
@@ -125,6 +179,34 @@ class CustomerRepository(ScopedRepository):
         found = await self.conn.scalar(_ID_BY_EMAIL_KEY, params)
         return None if found is None else str(found)
 
+    async def id_by_external_id(self, external_id: str) -> str | None:
+        params = {"account_id": self.account_id, "external_id": external_id}
+        found = await self.conn.scalar(_ID_BY_EXTERNAL_ID, params)
+        return None if found is None else str(found)
+
+    async def get_many(self, customer_ids: Sequence[str]) -> Sequence[Record]:
+        if not customer_ids:
+            return []
+        params: dict[str, Any] = {f"id_{i}": value for i, value in enumerate(customer_ids)}
+        params["account_id"] = self.account_id
+        return await self.conn.all(_get_many(len(customer_ids)), params)
+
+    async def ids_by_phones(self, phones: Sequence[str]) -> Sequence[Record]:
+        """``id, phone`` of customers whose phone is one of ``phones``."""
+        if not phones:
+            return []
+        params: dict[str, Any] = {f"phone_{i}": value for i, value in enumerate(phones)}
+        params["account_id"] = self.account_id
+        return await self.conn.all(_by_phones(len(phones)), params)
+
+    async def ids_by_email_match_key(self, key: str) -> list[str]:
+        rows = await self.conn.all(_BY_EMAIL_MATCH_KEY, {"account_id": self.account_id, "key": key})
+        return [str(row[0]) for row in rows]
+
+    async def ids_by_name_key(self, key: str) -> list[str]:
+        rows = await self.conn.all(_BY_NAME_KEY, {"account_id": self.account_id, "key": key})
+        return [str(row[0]) for row in rows]
+
     async def update(self, customer_id: str, values: dict[str, Any]) -> Record:
         columns = tuple(sorted(values))
         params = {f"v_{name}": values[name] for name in columns}
@@ -132,8 +214,9 @@ class CustomerRepository(ScopedRepository):
         try:
             row = await self.conn.one(_update(columns), params)
         except UniqueViolation as error:
-            if "email_key" in error.constraint:
-                raise EmailTaken() from None
+            for field, column in (("email", "email_key"), ("external_id", "external_id")):
+                if column in error.constraint:
+                    raise Taken(field) from None
             raise
         assert row is not None, "the caller holds the row locked"
         return row
@@ -156,6 +239,8 @@ class CustomerRepository(ScopedRepository):
         params: dict[str, Any] = keyset_params(window, "cus_")
         params["account_id"] = self.account_id
         params["email_key"] = filters.email_key
+        params["external_id"] = filters.external_id
+        params["phone"] = filters.phone
         for index, status in enumerate(filters.statuses):
             params[f"status_{index}"] = status
         if filters.search is not None:
@@ -173,6 +258,8 @@ class CustomerRepository(ScopedRepository):
             email=filters.email_key is not None,
             search=filters.search is not None,
             custom_data=len(filters.custom_data),
+            external_id=filters.external_id is not None,
+            phone=filters.phone is not None,
         )
         return await self.conn.all(sql, params)
 
@@ -186,6 +273,8 @@ def _list(
     email: bool,
     search: bool,
     custom_data: int,
+    external_id: bool,
+    phone: bool,
 ) -> Sql:
     """One statement per combination of filters, built on first use."""
     conditions = [_IN_ACCOUNT]
@@ -193,6 +282,10 @@ def _list(
         conditions.append(one_of(customers.c.status, "status", statuses))
     if email:
         conditions.append(customers.c.email_key == bindparam("email_key"))
+    if external_id:
+        conditions.append(customers.c.external_id == bindparam("external_id"))
+    if phone:
+        conditions.append(customers.c.phone == bindparam("phone"))
     if search:
         conditions.append(_search_clause(dialect))
     if custom_data:

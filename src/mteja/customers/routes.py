@@ -6,21 +6,32 @@ Get, list and create are also dispatched by ``api.hot_routes``, which builds the
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.responses import Response
+import orjson
+from starlette.responses import Response, StreamingResponse
 
 from mteja.core.schemas import DeletedOut, ListOf
-from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound
+from mteja.customers.duplicates import DuplicateFinder
+from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound, CustomerRedacted
+from mteja.customers.export import CustomerExport, PersonExport
+from mteja.customers.merge import CustomerMerge
+from mteja.customers.redaction import CustomerRedaction
 from mteja.customers.schemas import (
     CustomerCreate,
     CustomerListParams,
     CustomerOut,
     CustomerUpdate,
+    DuplicatesOut,
+    MergeRequest,
+    PersonExportOut,
     customer_etag,
     render_customer,
 )
 from mteja.customers.service import CustomerService, parse_list_query
+from mteja.events.schemas import EventListParams, EventOut, parse_event_types, render_event
+from mteja.events.service import EventService
 from mteja.kit.http.context import Ctx, IfMatch
 from mteja.kit.http.errors import BODY, CONDITIONAL, IDEMPOTENT, INVALID, errors_for
 from mteja.kit.http.openapi import idempotent
@@ -119,6 +130,91 @@ async def list_customers(ctx: Ctx) -> Response:
         email=params.email,
         search=params.search,
         custom_data=bracketed(ctx.request, "custom_data"),
+        external_id=params.external_id,
+        phone=params.phone,
     )
     page = await CustomerService(ctx.uow, ctx.caller).list(query, params.window("cus"))
     return list_response(page, render_customer)
+
+
+@router.get(
+    "/{customer_id}/events",
+    response_model=ListOf[EventOut],
+    responses=errors_for(*INVALID, CustomerNotFound),
+    openapi_extra={"parameters": query_parameters(EventListParams)},
+)
+async def list_customer_events(customer_id: str, ctx: Ctx) -> Response:
+    """The customer's timeline: every event about it and its sub-resources, newest first."""
+    params = parse_query(ctx.request, EventListParams)
+    await CustomerService(ctx.uow, ctx.caller).get(customer_id)
+    page = await EventService(ctx.uow, ctx.caller).list(
+        parse_event_types(params.type), params.window("evt"), customer_id=customer_id
+    )
+    return list_response(page, render_event)
+
+
+@router.get(
+    "/{customer_id}/duplicates",
+    response_model=DuplicatesOut,
+    responses=errors_for(CustomerNotFound),
+)
+async def list_customer_duplicates(customer_id: str, ctx: Ctx) -> Response:
+    """Other customers that are probably the same person, those with most reasons first."""
+    found = await DuplicateFinder(ctx.uow, ctx.caller).of(customer_id)
+    data = [
+        {"customer": render_customer(item.customer), "reasons": list(item.reasons)}
+        for item in found.data
+    ]
+    return json_response({"data": data, "has_more": found.has_more})
+
+
+@router.post(
+    "/{customer_id}/merge",
+    response_model=CustomerOut,
+    responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound, CustomerRedacted),
+    openapi_extra=idempotent(),
+)
+async def merge_customers(customer_id: str, body: MergeRequest, ctx: Ctx) -> Response:
+    """Merge another customer into this one: its sub-resources move here, then it is deleted."""
+    row = await CustomerMerge(ctx.uow, ctx.caller).merge(customer_id, body.source_customer_id)
+    return object_response(render_customer(row), etag=customer_etag(row))
+
+
+@router.get(
+    "/{customer_id}/export",
+    response_model=PersonExportOut,
+    responses=errors_for(CustomerNotFound),
+)
+async def export_customer(customer_id: str, ctx: Ctx) -> Response:
+    """Everything held about the person, as one JSON document, streamed."""
+    export = await CustomerExport(ctx.uow, ctx.caller).of(customer_id)
+    return StreamingResponse(
+        _export_document(export),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'},
+    )
+
+
+@router.post(
+    "/{customer_id}/redact",
+    response_model=CustomerOut,
+    responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound),
+    openapi_extra=idempotent(),
+)
+async def redact_customer(customer_id: str, ctx: Ctx) -> Response:
+    """Erase the customer's personal data for good; its ids stay, for invoices and ledgers."""
+    row = await CustomerRedaction(ctx.uow, ctx.caller).redact(customer_id)
+    return object_response(render_customer(row), etag=customer_etag(row))
+
+
+async def _export_document(export: PersonExport) -> AsyncIterator[bytes]:
+    """The document a section at a time, each item as it is read."""
+    yield b'{"customer":' + orjson.dumps(export.customer)
+    for name, items in export.sections:
+        yield b',"' + name.encode() + b'":['
+        separator = b""
+        async for item in items:
+            yield separator + orjson.dumps(item)
+            separator = b","
+        yield b"]"
+    yield b"}"

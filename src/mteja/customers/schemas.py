@@ -10,7 +10,15 @@ from pydantic.json_schema import SkipJsonSchema
 from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
 from mteja.core.schemas import InputModel, OutputModel, optional
-from mteja.core.validation import CustomData, Email, Name, PhoneInput, is_national, to_e164
+from mteja.core.validation import (
+    CustomData,
+    Email,
+    ExternalId,
+    Name,
+    PhoneInput,
+    is_national,
+    to_e164,
+)
 from mteja.customers.addresses.schemas import AddressFieldsOut, AddressIn, AddressPatch
 from mteja.customers.tables import CUSTOMER_STATUSES, customers
 from mteja.kit.render import row_renderer
@@ -18,9 +26,15 @@ from mteja.kit.render import row_renderer
 CustomerStatus = Literal["active", "inactive", "suspended"]
 
 
+_EXTERNAL_ID = "Your own id for the customer (your user or CRM id): unique in the account."
+
+
 class CustomerCreate(InputModel):
     name: Name = Field(examples=["Asha Mwinyi"])
     email: Email = Field(examples=["asha@example.co.tz"])
+    external_id: ExternalId | None = Field(
+        default=None, description=_EXTERNAL_ID, examples=["user-1029"]
+    )
     # Before phone: a national phone number is read in the region of address.country.
     address: AddressIn | None = None
     phone: PhoneInput | None = Field(default=None, examples=["+255 788 323 255"])
@@ -51,6 +65,7 @@ class CustomerCreate(InputModel):
 class CustomerUpdate(InputModel):
     name: Name = optional()
     email: Email = optional()
+    external_id: ExternalId | None = optional()
     address: AddressPatch | None = optional()
     phone: PhoneInput | None = optional()
     payment_method: str | None = optional()
@@ -77,6 +92,7 @@ class CustomerUpdate(InputModel):
 
 class CustomerOut(OutputModel):
     id: str = Field(examples=["cus_01h3vjs3b16yc3f9q8q9pfrb78"])
+    external_id: str | None = Field(description=_EXTERNAL_ID, examples=["user-1029"])
     name: str
     email: str
     phone: str | None = Field(examples=["+255788323255"])
@@ -86,6 +102,9 @@ class CustomerOut(OutputModel):
     updated_at: AwareDatetime = Field(examples=["2024-08-26T12:15:00.000Z"])
     status: CustomerStatus
     custom_data: dict[str, Any] | None
+    redacted_at: AwareDatetime | None = Field(
+        description="When the customer's personal data was erased (`POST …/redact`), or null."
+    )
 
 
 render_customer = row_renderer(
@@ -106,6 +125,51 @@ class CustomerListParams(ListQuery):
         max_length=256,
         description="Case-insensitive substring of name, email or phone.",
     )
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=255, description="Exactly this external id."
+    )
+    phone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The customer with this phone number, in international format "
+        "(`+255788323255`; spaces and dashes allowed).",
+    )
 
 
 customer_etag = version_etag
+
+
+class MergeRequest(InputModel):
+    source_customer_id: str = Field(
+        max_length=64,
+        description="The customer merged into this one, then deleted.",
+        examples=["cus_01h3vjs3b16yc3f9q8q9pfrb79"],
+    )
+
+
+DuplicateReason = Literal["phone", "mobile_money", "email", "name"]
+
+
+class DuplicateOut(OutputModel):
+    customer: CustomerOut
+    reasons: list[DuplicateReason] = Field(
+        description="Why it is probably the same person: the same `phone`, a `mobile_money` "
+        "number in common, the same `email` mailbox, the same `name`."
+    )
+
+
+class DuplicatesOut(OutputModel):
+    data: list[DuplicateOut]
+    has_more: bool
+
+
+class PersonExportOut(OutputModel):
+    """Everything held about one person (data-subject access and portability)."""
+
+    customer: CustomerOut
+    addresses: list[dict[str, Any]]
+    businesses: list[dict[str, Any]]
+    payment_methods: list[dict[str, Any]]
+    events: list[dict[str, Any]] = Field(
+        description="Every event about the customer, oldest first."
+    )

@@ -30,7 +30,12 @@ from mteja.customers.addresses.schemas import (
 from mteja.customers.addresses.service import AddressService, new_address
 from mteja.customers.aggregate import CustomerAggregate, address_mirror
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound
-from mteja.customers.repository import CustomerFilters, CustomerRepository, EmailTaken
+from mteja.customers.repository import (
+    CustomerFilters,
+    CustomerRepository,
+    Taken,
+    derived_columns,
+)
 from mteja.customers.schemas import (
     CustomerCreate,
     CustomerUpdate,
@@ -51,11 +56,8 @@ class CustomerListQuery:
     email: str | None
     search: str | None
     custom_data: tuple[tuple[str, str], ...]
-
-
-def search_text(name: str, email: str, phone: str | None) -> str:
-    # \x1f keeps a search term from matching across two fields.
-    return f"{name}\x1f{email}\x1f{phone or ''}".lower()
+    external_id: str | None = None
+    phone: str | None = None
 
 
 class CustomerService:
@@ -67,22 +69,22 @@ class CustomerService:
         fields = _address_fields(body.address) if body.address else None
         phone = _resolve_phone(body.phone, fields)
         customer_id, created_at = new_id_at("cus")
-        key = email_key(body.email)
         address = new_address(customer_id, fields, default=True) if fields else None
         values: dict[str, Any] = {
             "id": customer_id,
+            "external_id": body.external_id,
             "name": body.name,
             "email": body.email,
-            "email_key": key,
             "phone": phone,
             "address": address_mirror(address),
             "payment_method_id": None,
             "status": body.status,
             "custom_data": body.custom_data,
-            "search_text": search_text(body.name, body.email, phone),
+            **derived_columns(body.name, body.email, phone),
             "version": 1,
             "created_at": created_at,
             "updated_at": created_at,
+            "redacted_at": None,
         }
         conn = await self.uow.write()
         repo = CustomerRepository(conn, self.caller.account_id)
@@ -96,7 +98,7 @@ class CustomerService:
             repo.insertion(values), created, also=also
         )
         if row is None:
-            raise CustomerAlreadyExists(await repo.id_by_email_key(key))
+            raise await _already_exists(repo, values)
         return row
 
     async def get(self, customer_id: str) -> Record:
@@ -112,7 +114,7 @@ class CustomerService:
         self, customer_id: str, body: CustomerUpdate, *, if_match: str | None
     ) -> Record:
         aggregate = CustomerAggregate(await self.uow.write(), self.caller)
-        row = await aggregate.lock(customer_id)
+        row = await aggregate.lock_for_change(customer_id)
         if not matches_etag(if_match, customer_etag(row)):
             raise PreconditionFailed()
         address = row["address"]
@@ -122,18 +124,22 @@ class CustomerService:
         if not changes:
             return row
         repo = aggregate.customers
-        if "email_key" in changes:
+        if "email" in changes:
             existing = await repo.id_by_email_key(changes["email_key"])
             if existing is not None and existing != customer_id:
                 raise CustomerAlreadyExists(existing)
+        if changes.get("external_id") is not None:
+            existing = await repo.id_by_external_id(changes["external_id"])
+            if existing is not None and existing != customer_id:
+                raise CustomerAlreadyExists(existing, field="external_id")
         if changes.get("payment_method_id") is not None:
             await aggregate.require_active_payment_method(customer_id, changes["payment_method_id"])
         changes["version"] = row["version"] + 1
         changes["updated_at"] = utcnow()
         try:
             updated = await repo.update(customer_id, changes)
-        except EmailTaken:
-            raise CustomerAlreadyExists(None) from None
+        except Taken as taken:
+            raise CustomerAlreadyExists(None, field=taken.field) from None
         await aggregate.events.updated("customer", render_customer(row), render_customer(updated))
         return updated
 
@@ -161,6 +167,8 @@ class CustomerService:
             email_key=email_key(query.email.strip()) if query.email is not None else None,
             search=query.search,
             custom_data=query.custom_data,
+            external_id=query.external_id,
+            phone=query.phone,
         )
         conn = await self.uow.read()
         rows = await CustomerRepository(conn, self.caller.account_id).list(filters, window)
@@ -196,7 +204,13 @@ class CustomerService:
 
 
 def parse_list_query(
-    *, status: str | None, email: str | None, search: str | None, custom_data: dict[str, str]
+    *,
+    status: str | None,
+    email: str | None,
+    search: str | None,
+    custom_data: dict[str, str],
+    external_id: str | None = None,
+    phone: str | None = None,
 ) -> CustomerListQuery:
     """The customer filters of a list request; InvalidRequest names every bad one."""
     errors: list[FieldError] = []
@@ -205,12 +219,18 @@ def parse_list_query(
         statuses = parse_statuses(status, CUSTOMER_STATUSES)
     except ValueError as error:
         errors.append(FieldError("status", str(error)))
-    for param, value in (("email", email), ("search", search)):
+    for param, value in (("email", email), ("search", search), ("external_id", external_id)):
         if value is not None:
             try:
                 storable_text(value)
             except ValueError as error:
                 errors.append(FieldError(param, str(error)))
+    number = None
+    if phone is not None:
+        try:
+            number = phone_filter(phone)
+        except ValueError as error:
+            errors.append(FieldError("phone", str(error)))
     pairs: list[tuple[str, str]] = []
     for key, value in custom_data.items():
         param = f"custom_data[{key}]"
@@ -227,8 +247,33 @@ def parse_list_query(
     if errors:
         raise ValidationFailed(errors)
     return CustomerListQuery(
-        statuses=statuses, email=email, search=search, custom_data=tuple(pairs)
+        statuses=statuses,
+        email=email,
+        search=search,
+        custom_data=tuple(pairs),
+        external_id=external_id,
+        phone=number,
     )
+
+
+def phone_filter(value: str) -> str:
+    """A ``phone=`` filter, normalised as a stored phone is: international format only
+    (a national number has no address here to be read in)."""
+    value = storable_text(value).strip()
+    if not value.startswith("+"):
+        raise ValueError("must be in international format, starting with + (+255788323255)")
+    return to_e164(value, None)
+
+
+async def _already_exists(
+    repo: CustomerRepository, values: dict[str, Any]
+) -> CustomerAlreadyExists:
+    """Which unique value a refused insert met: the email, else the external id."""
+    existing = await repo.id_by_email_key(values["email_key"])
+    if existing is not None or values["external_id"] is None:
+        return CustomerAlreadyExists(existing)
+    existing = await repo.id_by_external_id(values["external_id"])
+    return CustomerAlreadyExists(existing, field="external_id")
 
 
 def _address_fields(address: AddressIn) -> dict[str, Any]:
@@ -259,7 +304,8 @@ def _changes(row: Record, body: CustomerUpdate, address: dict[str, Any] | None) 
         changes["name"] = body.name
     if "email" in sent and body.email != row["email"]:
         changes["email"] = body.email
-        changes["email_key"] = email_key(body.email)
+    if "external_id" in sent and body.external_id != row["external_id"]:
+        changes["external_id"] = body.external_id
     if "status" in sent and body.status != row["status"]:
         changes["status"] = body.status
     if "custom_data" in sent and not same_value(row["custom_data"], body.custom_data):
@@ -267,9 +313,10 @@ def _changes(row: Record, body: CustomerUpdate, address: dict[str, Any] | None) 
     if "payment_method" in sent and body.payment_method != row["payment_method_id"]:
         changes["payment_method_id"] = body.payment_method
     if changes.keys() & {"name", "email", "phone"}:
-        changes["search_text"] = search_text(
+        derived = derived_columns(
             changes.get("name", row["name"]),
             changes.get("email", row["email"]),
             changes.get("phone", row["phone"]),
         )
+        changes.update(derived)
     return changes

@@ -27,6 +27,11 @@ customers = Table(
     # The whole address case-folded: uniqueness per account and the email filter use it.
     Column("email_key", Text, nullable=False),
     Column("phone", String(20), nullable=True),
+    # The merchant's own id for the customer (their user or CRM id).
+    Column("external_id", String(255), nullable=True),
+    # What duplicates are found by (core.identity); null once redacted.
+    Column("email_match_key", Text, nullable=True),
+    Column("name_key", Text, nullable=True),
     # A copy of the default address's six fields, kept in step by the service, so that
     # reading a customer never needs a join.
     Column("address", JSONDocument, nullable=True),
@@ -39,9 +44,15 @@ customers = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Set once, by redaction: the row keeps its id and timestamps, and nothing personal.
+    Column("redacted_at", UTCDateTime(), nullable=True),
     PrimaryKeyConstraint("account_id", "id"),
     ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
     UniqueConstraint("account_id", "email_key"),
     CheckConstraint("status IN ('active', 'inactive', 'suspended')", name="status"),
     Index("ix_customers_account_id_status_id", "account_id", "status", "id"),
+    Index("uq_customers_account_id_external_id", "account_id", "external_id", unique=True),
+    Index("ix_customers_account_id_phone", "account_id", "phone"),
+    Index("ix_customers_account_id_email_match_key", "account_id", "email_match_key"),
+    Index("ix_customers_account_id_name_key", "account_id", "name_key"),
 )

@@ -11,8 +11,8 @@ from mteja.dashboard.auth import acting, require_session, signed_form
 from mteja.dashboard.forms import FormErrors, validate
 from mteja.dashboard.pages import DashboardRoute, PageError, dashboard_of, redirect, render
 from mteja.dashboard.session import COOKIE_PATH, Session
-from mteja.events.schemas import EVENT_TYPES
-from mteja.events.service import EventService, parse_event_types
+from mteja.events.schemas import EVENT_TYPES, parse_event_types
+from mteja.events.service import EventService
 from mteja.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate
 from mteja.webhooks.service import WebhookEndpointService
 

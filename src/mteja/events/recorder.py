@@ -58,17 +58,29 @@ class EventRecorder:
         """Records ``previous_attributes``: exactly the fields whose values changed, and
         nothing when none did. The type is ``resource.updated`` unless a more telling one
         is given."""
-        previous = {
-            name: value
-            for name, value in before.items()
-            if name not in _NOT_AN_ATTRIBUTE_CHANGE and not same_value(value, after.get(name))
-        }
+        previous = changed_attributes(before, after)
         if previous:
             kind = event_type or f"{resource}.updated"
             await self._repo.insert(self._event(resource, kind, after, previous))
 
-    async def deleted(self, resource: str, before: dict[str, Any]) -> None:
-        await self._repo.insert(self._event(resource, f"{resource}.deleted", before, None))
+    async def deleted(
+        self, resource: str, before: dict[str, Any], *, data: dict[str, Any] | None = None
+    ) -> None:
+        """``data``: what the event adds to ``object`` (``merged_into``)."""
+        event = self._event(resource, f"{resource}.deleted", before, None, data)
+        await self._repo.insert(event)
+
+    async def record(
+        self,
+        event_type: str,
+        resource: str,
+        obj: dict[str, Any],
+        *,
+        previous: dict[str, Any] | None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """An event of its own kind (``customer.merged``, ``customer.redacted``)."""
+        await self._repo.insert(self._event(resource, event_type, obj, previous, data))
 
     def _event(
         self,
@@ -76,13 +88,14 @@ class EventRecorder:
         event_type: str,
         obj: dict[str, Any],
         previous: dict[str, Any] | None,
+        data: dict[str, Any] | None = None,
     ) -> EventRow:
         event_id, created_at = new_monotonic_id_at("evt")
         caller = self._caller
         return EventRow(
             event_id=event_id,
             type=event_type,
-            data={"object": obj, "previous_attributes": previous},
+            data={"object": obj, "previous_attributes": previous, **(data or {})},
             created_at=created_at,
             customer_id=_customer_of(resource, obj),
             livemode=caller.livemode,
@@ -90,6 +103,15 @@ class EventRecorder:
             actor_type=caller.actor_type,
             actor_id=caller.actor_id,
         )
+
+
+def changed_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The fields whose values changed, with their old values."""
+    return {
+        name: value
+        for name, value in before.items()
+        if name not in _NOT_AN_ATTRIBUTE_CHANGE and not same_value(value, after.get(name))
+    }
 
 
 def _customer_of(resource: str, obj: dict[str, Any]) -> str | None:

@@ -101,17 +101,35 @@ _PRUNE = Sql(delete(events).where(events.c.created_at < bindparam("before")))
 
 
 @cache
-def _list(shape: KeysetShape, types: int) -> Sql:
+def _list(shape: KeysetShape, types: int, of_customer: bool) -> Sql:
+    """Served by (account_id, type, id), or by (account_id, customer_id, id) for one
+    customer's timeline."""
     conditions = [_IN_ACCOUNT]
+    if of_customer:
+        conditions.append(events.c.customer_id == bindparam("customer_id"))
     if types:
         conditions.append(one_of(events.c.type, "type", types))
     return keyset_page(select(events), events.c.id, shape, *conditions)
 
 
-@cache
-def _list_of_customer(shape: KeysetShape) -> Sql:
-    of_customer = events.c.customer_id == bindparam("customer_id")
-    return keyset_page(select(events), events.c.id, shape, _IN_ACCOUNT, of_customer)
+# The history of a customer's sub-resources follows them when a merge moves them.
+_MOVE_OWNED = Sql(
+    update(events)
+    .where(
+        events.c.account_id == bindparam("where_account_id"),
+        events.c.customer_id == bindparam("where_customer_id"),
+        events.c.type.not_like("customer.%"),
+    )
+    .values(customer_id=bindparam("v_customer_id"))
+)
+_REWRITE = Sql(
+    update(events)
+    .where(
+        events.c.account_id == bindparam("where_account_id"),
+        events.c.id == bindparam("where_id"),
+    )
+    .values(data=bindparam("v_data"))
+)
 
 
 @cache
@@ -181,17 +199,31 @@ class EventRepository(ScopedRepository):
     async def get(self, event_id: str) -> Record | None:
         return await self.conn.one(_GET, {"account_id": self.account_id, "id": event_id})
 
-    async def list(self, types: tuple[str, ...], window: Window) -> Sequence[Record]:
-        params = keyset_params(window, "evt_")
-        params["account_id"] = self.account_id
-        for index, kind in enumerate(types):
-            params[f"type_{index}"] = kind
-        return await self.conn.all(_list(keyset_shape(window), len(types)), params)
-
-    async def list_of_customer(self, customer_id: str, window: Window) -> Sequence[Record]:
+    async def list(
+        self, types: tuple[str, ...], window: Window, *, customer_id: str | None = None
+    ) -> Sequence[Record]:
         params = keyset_params(window, "evt_")
         params.update(account_id=self.account_id, customer_id=customer_id)
-        return await self.conn.all(_list_of_customer(keyset_shape(window)), params)
+        for index, kind in enumerate(types):
+            params[f"type_{index}"] = kind
+        sql = _list(keyset_shape(window), len(types), customer_id is not None)
+        return await self.conn.all(sql, params)
+
+    async def move_owned(self, from_customer: str, to_customer: str) -> None:
+        params = {
+            "where_account_id": self.account_id,
+            "where_customer_id": from_customer,
+            "v_customer_id": to_customer,
+        }
+        await self.conn.execute(_MOVE_OWNED, params)
+
+    async def rewrite(self, data_by_id: Sequence[tuple[str, Any]]) -> None:
+        """Replaces the ``data`` of events, by id (redaction)."""
+        params = [
+            {"where_account_id": self.account_id, "where_id": event_id, "v_data": data}
+            for event_id, data in data_by_id
+        ]
+        await self.conn.execute_many(_REWRITE, params)
 
 
 class UnscopedEventPruner:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
+from mteja.core.ids import is_valid_id
+from mteja.core.listing import ListQuery
 from mteja.core.schemas import OutputModel
 from mteja.events.tables import events
 from mteja.kit.render import row_renderer
@@ -15,6 +17,8 @@ EVENT_TYPES = (
     "customer.created",
     "customer.updated",
     "customer.deleted",
+    "customer.merged",
+    "customer.redacted",
     "address.created",
     "address.updated",
     "business.created",
@@ -24,6 +28,51 @@ EVENT_TYPES = (
     "payment_method.deleted",
     "webhook_endpoint.disabled",
 )
+
+
+def parse_event_types(value: str | None) -> tuple[str, ...]:
+    """``customer.created,address.*``: exact types and ``resource.*`` wildcards; ValueError
+    for anything else."""
+    if value is None:
+        return ()
+    selected: dict[str, None] = {}
+    for part in (piece.strip() for piece in value.split(",")):
+        if part.endswith(".*"):
+            matching = [kind for kind in EVENT_TYPES if kind.startswith(part[:-1])]
+        else:
+            matching = [part] if part in EVENT_TYPES else []
+        if not matching:
+            raise ValueError("each must be an event type or a resource.* wildcard")
+        selected.update(dict.fromkeys(matching))
+    return tuple(selected)
+
+
+def _types(value: str | None) -> str | None:
+    parse_event_types(value)
+    return value
+
+
+def _customer(value: str | None) -> str | None:
+    if value is not None and not is_valid_id(value, "cus"):
+        raise ValueError("not a customer id (cus_…)")
+    return value
+
+
+class EventListParams(ListQuery):
+    type: Annotated[str | None, AfterValidator(_types)] = Field(
+        default=None,
+        max_length=512,
+        description="Comma list of event types; `customer.*` matches every customer event.",
+    )
+
+
+class EventListOfAnyParams(EventListParams):
+    customer: Annotated[str | None, AfterValidator(_customer)] = Field(
+        default=None,
+        max_length=64,
+        description="Only the events about this customer and its sub-resources (a deleted "
+        "customer's too); a customer the key cannot see gives an empty list.",
+    )
 
 
 class EventData(OutputModel):

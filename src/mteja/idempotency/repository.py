@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mteja.db.sql import Conn, Record, Sql
@@ -64,6 +64,21 @@ _STORE = Sql(
     )
 )
 _RELEASE = Sql(delete(table).where(_THIS_KEY))
+# Stored responses that hold any of some ids (JSON bodies: the ids appear as they are).
+_FORGET_MENTIONING = {
+    "postgresql": Sql(
+        text(
+            "DELETE FROM idempotency_keys WHERE account_id = :account_id "
+            "AND position(convert_to(:needle, 'UTF8') in body) > 0"
+        )
+    ),
+    "sqlite": Sql(
+        text(
+            "DELETE FROM idempotency_keys WHERE account_id = :account_id "
+            "AND instr(body, CAST(:needle AS BLOB)) > 0"
+        )
+    ),
+}
 _EXPIRE = Sql(delete(table).where(table.c.created_at < bindparam("before")))
 
 
@@ -104,6 +119,11 @@ class IdempotencyRepository(ScopedRepository):
 
     async def release(self, key: str) -> None:
         await self.conn.execute(_RELEASE, {"account_id": self.account_id, "key": key})
+
+    async def forget_mentioning(self, needle: str) -> int:
+        """Deletes the stored responses whose body holds ``needle``; how many."""
+        sql = _FORGET_MENTIONING[self.conn.dialect]
+        return await self.conn.execute(sql, {"account_id": self.account_id, "needle": needle})
 
 
 class UnscopedIdempotencyExpiry:

@@ -68,6 +68,13 @@ class IdempotencyService:
             key, status=response.status, headers=response.headers, body=response.body
         )
 
+    async def forget_responses_mentioning(self, ids: list[str]) -> None:
+        """Erasure: no stored response may keep a redacted customer's data. Each names
+        the objects it holds by id."""
+        repo = IdempotencyRepository(await self.uow.write(), self.account_id)
+        for object_id in ids:
+            await repo.forget_mentioning(object_id)
+
     async def release(self, key: str) -> None:
         """The request failed without an answer worth keeping: a retry may run it again."""
         await IdempotencyRepository(await self.uow.write(), self.account_id).release(key)

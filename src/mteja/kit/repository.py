@@ -73,6 +73,7 @@ class OwnedStatements:
         )
         by_id = self._owned & (table.c.id == bindparam("id"))
         self.get = Sql(select(table).where(by_id))
+        self.of_parent = Sql(select(table).where(self._owned).order_by(key_column))
         self.get_for_update = Sql(select(table).where(by_id).with_for_update())
         self.delete = Sql(delete(table).where(by_id))
         values: dict[str, Any] = {c.name: bindparam(f"v_{c.name}") for c in table.c}
@@ -129,6 +130,11 @@ class OwnedRepository(ScopedRepository):
         sql = statements.get_for_update if for_update and self.conn.is_postgres else statements.get
         params = {"account_id": self.account_id, "parent_id": parent_id, "id": child_id}
         return await self.conn.one(sql, params)
+
+    async def of_parent(self, parent_id: str) -> Sequence[Record]:
+        """Every row of the parent, whatever its status, oldest first."""
+        params = {"account_id": self.account_id, "parent_id": parent_id}
+        return await self.conn.all(self.statements.of_parent, params)
 
     async def update(self, child_id: str, values: dict[str, Any]) -> Record:
         columns = tuple(sorted(values))

@@ -73,6 +73,7 @@ class CustomerAddress(MtejaObject):
 
 class Customer(MtejaObject):
     id: str
+    external_id: str | None
     name: str
     email: str
     phone: str | None
@@ -82,6 +83,7 @@ class Customer(MtejaObject):
     updated_at: datetime
     status: str
     custom_data: dict[str, Any] | None
+    redacted_at: datetime | None
 
 
 class Address(MtejaObject):
@@ -121,7 +123,7 @@ class Business(MtejaObject):
 
 class MobileMoney(MtejaObject):
     provider: str
-    phone: str
+    phone: str | None  # None once the customer is redacted
     country: str
 
 
@@ -134,7 +136,7 @@ class Card(MtejaObject):
 
 class BankAccount(MtejaObject):
     bank_name: str
-    account_holder_name: str
+    account_holder_name: str | None  # None once the customer is redacted
     last4: str
     country: str
 

@@ -16,6 +16,7 @@ from mteja.core.validation import (
     Country,
     CustomData,
     Email,
+    ExternalId,
     Name,
     PhoneInput,
     Text256,
@@ -36,6 +37,7 @@ class AddressRow(InputModel):
 class CustomerRow(InputModel):
     name: Name
     email: Email
+    external_id: ExternalId | None = None
     # Before phone: a national phone number is read in the region of address.country.
     address: AddressRow | None = None
     phone: PhoneInput | None = None

@@ -60,7 +60,7 @@ class AddressService(OwnedResourceService):
 
     async def create(self, customer_id: str, body: AddressCreate) -> Record:
         aggregate = CustomerAggregate(await self.uow.write(), self.caller)
-        customer = await aggregate.lock(customer_id)
+        customer = await aggregate.lock_for_change(customer_id)
         row = await self._insert(
             aggregate,
             new_address(
@@ -79,7 +79,7 @@ class AddressService(OwnedResourceService):
         self, customer_id: str, address_id: str, body: AddressUpdate, *, if_match: str | None
     ) -> Record:
         aggregate = CustomerAggregate(await self.uow.write(), self.caller)
-        customer = await aggregate.lock(customer_id)
+        customer = await aggregate.lock_for_change(customer_id)
         current = await self.find(
             aggregate.addresses,
             customer_id,

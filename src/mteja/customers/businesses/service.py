@@ -35,7 +35,7 @@ class BusinessService(OwnedResourceService):
     async def create(self, customer_id: str, body: BusinessCreate) -> Record:
         business_id, created_at = new_id_at("biz")
         conn = await self.uow.write()
-        await CustomerAggregate(conn, self.caller).lock(customer_id)
+        await CustomerAggregate(conn, self.caller).lock_for_change(customer_id)
         row = await BusinessRepository(conn, self.caller.account_id).insert(
             {
                 "id": business_id,
@@ -61,7 +61,7 @@ class BusinessService(OwnedResourceService):
         if "contacts" in sent:
             sent["contacts"] = contacts_value(body.contacts)
         conn = await self.uow.write()
-        await CustomerAggregate(conn, self.caller).lock(customer_id)
+        await CustomerAggregate(conn, self.caller).lock_for_change(customer_id)
         repo = BusinessRepository(conn, self.caller.account_id)
         current = await self.find(
             repo, customer_id, business_id, for_update=True, if_match=if_match, etag=business_etag

@@ -80,7 +80,7 @@ class PaymentMethodUpdate(InputModel):
 
 class MobileMoneyOut(OutputModel):
     provider: str
-    phone: str
+    phone: str | None = Field(description="Null once the customer is redacted.")
     country: str
 
 
@@ -93,7 +93,7 @@ class CardOut(OutputModel):
 
 class BankAccountOut(OutputModel):
     bank_name: str
-    account_holder_name: str
+    account_holder_name: str | None = Field(description="Null once the customer is redacted.")
     last4: str
     country: str
 

@@ -45,7 +45,7 @@ class PaymentMethodService(OwnedResourceService):
         details, processor_token = _details(body)
         payment_method_id, created_at = new_id_at(PAYMENT_METHOD_TYPES[body.type])
         aggregate = CustomerAggregate(await self.uow.write(), self.caller)
-        customer = await aggregate.lock(customer_id)
+        customer = await aggregate.lock_for_change(customer_id)
         row = await aggregate.payment_methods.insert(
             {
                 "id": payment_method_id,
@@ -55,6 +55,7 @@ class PaymentMethodService(OwnedResourceService):
                 "status": "active",
                 "details": details,
                 "processor_token": processor_token,
+                "phone": details["phone"] if body.type == "mobile_money" else None,
                 "custom_data": body.custom_data,
                 "version": 1,
                 "created_at": created_at,
@@ -76,7 +77,7 @@ class PaymentMethodService(OwnedResourceService):
     ) -> Record:
         sent = {name: getattr(body, name) for name in body.model_fields_set}
         aggregate = CustomerAggregate(await self.uow.write(), self.caller)
-        customer = await aggregate.lock(customer_id)
+        customer = await aggregate.lock_for_change(customer_id)
         current = await self._find_for_change(aggregate, customer_id, payment_method_id, if_match)
         row = await apply_changes(aggregate.payment_methods, current, sent)
         await aggregate.events.updated(
@@ -90,7 +91,7 @@ class PaymentMethodService(OwnedResourceService):
         self, customer_id: str, payment_method_id: str, *, if_match: str | None
     ) -> None:
         aggregate = CustomerAggregate(await self.uow.write(), self.caller)
-        customer = await aggregate.lock(customer_id)
+        customer = await aggregate.lock_for_change(customer_id)
         current = await self._find_for_change(aggregate, customer_id, payment_method_id, if_match)
         await aggregate.payment_methods.delete(customer_id, payment_method_id)
         await aggregate.events.deleted("payment_method", render_payment_method(current))

@@ -17,9 +17,12 @@ payment_methods = owned_table(
     Column("details", JSONDocument, nullable=False),
     # Write-only: sent to the processor, never returned.
     Column("processor_token", Text, nullable=True),
+    # A mobile-money method's number, beside its details: duplicates are found by it.
+    Column("phone", String(20), nullable=True),
     CheckConstraint("status IN ('active', 'revoked')", name="status"),
     CheckConstraint("type IN ('mobile_money', 'card', 'bank_account')", name="type"),
     Index("ix_payment_methods_account_id_customer_id_ulid", "account_id", "customer_id", "ulid"),
+    Index("ix_payment_methods_account_id_phone", "account_id", "phone"),
     id_length=31,
     parent=("customer_id", "customers"),
 )
