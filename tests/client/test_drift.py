@@ -35,6 +35,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "EventOut": models.Event,
     "EventData": models.EventData,
     "EventActor": models.EventActor,
+    "DuplicateOut": models.Duplicate,
+    "DuplicatesOut": models.Duplicates,
+    "PersonExportOut": models.PersonExport,
     "WebhookEndpointOut": models.WebhookEndpoint,
     "WebhookEndpointCreatedOut": models.WebhookEndpointWithSecret,
     "DeliveryOut": models.Delivery,
@@ -62,7 +65,10 @@ PARAMS: dict[str, type] = {
     "WebhookEndpointUpdate": params.WebhookEndpointUpdateParams,
 }
 # ``events.redeliver(event_id, webhook_endpoint_id)`` takes its one field as an argument.
-ARGUMENTS = {"RedeliverRequest": {"webhook_endpoint_id"}}
+ARGUMENTS = {
+    "RedeliverRequest": {"webhook_endpoint_id"},
+    "MergeRequest": {"source_customer_id"},
+}
 
 # List route -> SDK list params (besides ``cursor``, which paging sends).
 LISTS: dict[str, type] = {
@@ -71,6 +77,7 @@ LISTS: dict[str, type] = {
     "/api/v1/customers/{customer_id}/businesses": params.BusinessListParams,
     "/api/v1/customers/{customer_id}/payment_methods": params.PaymentMethodListParams,
     "/api/v1/events": params.EventListParams,
+    "/api/v1/customers/{customer_id}/events": params.CustomerEventListParams,
     "/api/v1/webhook_endpoints": params.WebhookEndpointListParams,
     "/api/v1/webhook_endpoints/{endpoint_id}/deliveries": params.DeliveryListParams,
 }

@@ -3,6 +3,8 @@ real server: what each returns is the typed object the server made."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from mteja_client import (
     BankAccountPaymentMethod,
     Business,
     CardPaymentMethod,
+    ConflictError,
     Customer,
     Deleted,
     Event,
@@ -20,6 +23,7 @@ from mteja_client import (
     Mteja,
     NotFoundError,
     Page,
+    PersonExport,
     PreconditionFailedError,
 )
 from tests.client.conftest import unique_email
@@ -198,6 +202,55 @@ def test_events(mteja: Mteja) -> None:
     assert page.has_more is True
 
 
+def test_customer_lifecycle(mteja: Mteja) -> None:
+    """External ids, phone lookup, timelines, duplicates, merge, export and redaction."""
+    tag = unique_email("tag").partition("@")[0]
+    target = mteja.customers.create(
+        name=f"Zuhura {tag}", email=unique_email(), external_id=f"crm-{tag}"
+    )
+    source = mteja.customers.create(
+        name=f"zuhura {tag}", email=unique_email(), phone="+255 788 111 222"
+    )
+    assert target.external_id == f"crm-{tag}"
+    assert [c.id for c in mteja.customers.list(external_id=f"crm-{tag}")] == [target.id]
+    assert [c.id for c in mteja.customers.list(phone="+255788111222")] == [source.id]
+
+    duplicates = mteja.customers.duplicates(target.id)
+    assert [(d.customer.id, d.reasons) for d in duplicates.data] == [(source.id, ["name"])]
+    assert duplicates.has_more is False
+
+    merged = mteja.customers.merge(target.id, source.id)
+    assert merged.id == target.id
+    assert merged.phone == "+255788111222"
+    with pytest.raises(NotFoundError):
+        mteja.customers.get(source.id)
+    types = [e.type for e in mteja.customers.events(target.id)]
+    assert types[0] == "customer.merged"
+    assert [e.id for e in mteja.events.list(customer=target.id)] == [
+        e.id for e in mteja.customers.events(target.id)
+    ]
+    assert [e.type for e in mteja.events.list(customer=source.id)] == [
+        "customer.deleted",
+        "customer.created",
+    ]
+
+    export = mteja.customers.export(target.id)
+    assert export.customer == mteja.customers.get(target.id)
+    assert export.events[0].type == "customer.created"
+    sink = io.BytesIO()
+    written = mteja.customers.export_to(target.id, sink)
+    assert written == len(sink.getvalue())
+    assert PersonExport.model_validate(json.loads(sink.getvalue())) == export
+    with pytest.raises(NotFoundError):
+        mteja.customers.export_to(source.id, io.BytesIO())
+
+    redacted = mteja.customers.redact(target.id)
+    assert redacted.name == "redacted"
+    assert redacted.redacted_at is not None
+    with pytest.raises(ConflictError):
+        mteja.customers.update(target.id, name="Back")
+
+
 async def test_async_surface(amteja: AsyncMteja) -> None:
     """Every method of the async client, once."""
     customer = await amteja.customers.create(
@@ -235,6 +288,18 @@ async def test_async_surface(amteja: AsyncMteja) -> None:
     assert types == ["payment_method.deleted", "payment_method.updated", "payment_method.created"]
     first = (await amteja.events.page(limit=1, order="asc")).data[0]
     assert (await amteja.events.get(first.id)).type == "customer.created"
+
+    other = await amteja.customers.create(name="Async Asha", email=unique_email())
+    assert [d.customer.id for d in (await amteja.customers.duplicates(customer.id)).data] == [
+        other.id
+    ]
+    assert (await amteja.customers.merge(customer.id, other.id)).id == customer.id
+    timeline = [e.type async for e in amteja.customers.events(customer.id, type="customer.*")]
+    assert timeline[0] == "customer.merged"
+    assert (await amteja.customers.export(customer.id)).customer.id == customer.id
+    sink = io.BytesIO()
+    assert await amteja.customers.export_to(customer.id, sink) == len(sink.getvalue())
+    assert (await amteja.customers.redact(customer.id)).name == "redacted"
 
     assert (await amteja.customers.delete(customer.id)).deleted is True
     with pytest.raises(NotFoundError):

@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -315,6 +316,36 @@ async def test_an_account_whose_only_endpoint_comes_back_gets_the_events_written
     again = await last_event(hooks_client)
     received = await receiver.wait_for(has("/next", again["id"]))
     assert ids_at(received, "/next") == [again["id"]]
+
+
+async def test_a_delivery_still_queued_when_its_customer_is_redacted_goes_out_redacted(
+    hooks_client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    name = f"Personal Name {uuid.uuid4().hex[:10]}"
+    receiver.status = 500
+    await subscribe(hooks_client, f"{receiver.url}/hooks")
+    customer = await create_customer(hooks_client, name=name)
+    created = await last_event(hooks_client)
+    failed = await receiver.wait_for(has("/hooks", created["id"]))
+    assert name.encode() in failed[0].body
+    redacted = await hooks_client.post(f"{CUSTOMERS}/{customer['id']}/redact")
+    assert redacted.status_code == 200, redacted.text
+    receiver.status = 200
+    await eventually(lambda: _delivered(hooks_client, created["id"]))
+    retried = [
+        r for r in at(receiver.received, "/hooks") if r.headers["webhook-id"] == created["id"]
+    ]
+    assert name.encode() not in retried[-1].body
+    assert json.loads(retried[-1].body)["data"]["object"]["name"] == "redacted"
+
+
+async def _delivered(client: httpx.AsyncClient, event_id: str) -> bool:
+    endpoints = (await client.get(ENDPOINTS)).json()["data"]
+    for endpoint in endpoints:
+        for delivery in await deliveries(client, endpoint["id"], event_id=event_id):
+            if delivery["succeeded"]:
+                return True
+    return False
 
 
 async def test_a_deleted_endpoint_gets_nothing(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from types import TracebackType
-from typing import Any, Self, TypeVar, Unpack
+from typing import Any, BinaryIO, Self, TypeVar, Unpack
 
 import httpx
 
@@ -19,7 +19,9 @@ from mteja_client.models import (
     Customer,
     Deleted,
     Delivery,
+    Duplicates,
     Event,
+    PersonExport,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -33,6 +35,7 @@ from mteja_client.params import (
     BusinessListParams,
     BusinessUpdateParams,
     CustomerCreateParams,
+    CustomerEventListParams,
     CustomerListParams,
     CustomerUpdateParams,
     DeliveryListParams,
@@ -136,6 +139,27 @@ class AsyncMteja:
     def _pager(self, listing: Listing[T]) -> AsyncPager[T]:
         return AsyncPager(lambda cursor: self._execute(listing.call(cursor)))
 
+    async def _stream_into(self, call: Call[Any], sink: BinaryIO) -> int:
+        """One attempt (a half-written sink cannot be taken back): the body into ``sink``."""
+        request = _base.build_request(self._http, call, _base.request_headers(call))
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise _base.connection_error(error) from error
+        try:
+            if not response.is_success:
+                await response.aread()
+                _base.check_stream(response, call)
+            written = 0
+            async for chunk in response.aiter_bytes():
+                sink.write(chunk)
+                written += len(chunk)
+            return written
+        except httpx.TransportError as error:
+            raise _base.connection_error(error) from error
+        finally:
+            await response.aclose()
+
 
 class _Resource:
     def __init__(self, client: AsyncMteja) -> None:
@@ -173,6 +197,37 @@ class Customers(_Resource):
         self, *, cursor: str | None = None, **filters: Unpack[CustomerListParams]
     ) -> Page[Customer]:
         return await self._client._execute(_calls.CUSTOMERS.listing(filters).call(cursor))
+
+    def events(
+        self, customer_id: str, **filters: Unpack[CustomerEventListParams]
+    ) -> AsyncPager[Event]:
+        """The customer's timeline: every event about it and its sub-resources."""
+        return self._client._pager(_calls.customer_events(customer_id, filters))
+
+    async def duplicates(self, customer_id: str) -> Duplicates:
+        """Other customers that are probably the same person, most reasons first."""
+        return await self._client._execute(_calls.duplicates(customer_id))
+
+    async def merge(
+        self, customer_id: str, source_customer_id: str, *, idempotency_key: str | None = None
+    ) -> Customer:
+        """Merges ``source_customer_id`` into ``customer_id`` (which it returns), then
+        deletes the source."""
+        call = _calls.merge(customer_id, source_customer_id, idempotency_key)
+        return await self._client._execute(call)
+
+    async def export(self, customer_id: str) -> PersonExport:
+        """Everything held about the person, read into memory; ``export_to`` for a large
+        history."""
+        return await self._client._execute(_calls.export(customer_id))
+
+    async def export_to(self, customer_id: str, sink: BinaryIO) -> int:
+        """Streams the export's JSON document into ``sink``; the bytes written."""
+        return await self._client._stream_into(_calls.export(customer_id), sink)
+
+    async def redact(self, customer_id: str, *, idempotency_key: str | None = None) -> Customer:
+        """Erases the customer's personal data for good; its ids stay."""
+        return await self._client._execute(_calls.redact(customer_id, idempotency_key))
 
     def addresses(self, customer_id: str) -> Addresses:
         return Addresses(self._client, customer_id)

@@ -156,6 +156,13 @@ def read_response(response: httpx.Response, call: Call[T]) -> T:
     return result
 
 
+def check_stream(response: httpx.Response, call: Call[Any]) -> None:
+    """Raises the ``MtejaError`` of a streamed answer that is not a success (its body,
+    an error envelope, has been read)."""
+    if not response.is_success:
+        read_response(response, call)
+
+
 def retry_transport_error(error: httpx.TransportError) -> bool:
     """A network error is worth another try, unless the URL itself is unusable."""
     return not isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL)

@@ -16,8 +16,10 @@ from mteja_client.models import (
     Customer,
     Deleted,
     Delivery,
+    Duplicates,
     Event,
     MobileMoneyPaymentMethod,
+    PersonExport,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -137,5 +139,40 @@ def redeliver(
         f"{EVENTS.path}/{segment(event_id)}/redeliver",
         Redelivery.model_validate,
         body=body,
+        headers=_headers(idempotency_key=idempotency_key),
+    )
+
+
+def customer_events(customer_id: str, filters: Mapping[str, Any]) -> Listing[Event]:
+    return Listing(
+        f"{CUSTOMERS.path}/{segment(customer_id)}/events", Event.model_validate, query(filters)
+    )
+
+
+def duplicates(customer_id: str) -> Call[Duplicates]:
+    path = f"{CUSTOMERS.path}/{segment(customer_id)}/duplicates"
+    return Call("GET", path, Duplicates.model_validate)
+
+
+def merge(target_id: str, source_customer_id: str, idempotency_key: str | None) -> Call[Customer]:
+    return Call(
+        "POST",
+        f"{CUSTOMERS.path}/{segment(target_id)}/merge",
+        Customer.model_validate,
+        body={"source_customer_id": source_customer_id},
+        headers=_headers(idempotency_key=idempotency_key),
+    )
+
+
+def export(customer_id: str) -> Call[PersonExport]:
+    path = f"{CUSTOMERS.path}/{segment(customer_id)}/export"
+    return Call("GET", path, PersonExport.model_validate)
+
+
+def redact(customer_id: str, idempotency_key: str | None) -> Call[Customer]:
+    return Call(
+        "POST",
+        f"{CUSTOMERS.path}/{segment(customer_id)}/redact",
+        Customer.model_validate,
         headers=_headers(idempotency_key=idempotency_key),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from types import TracebackType
-from typing import Any, Self, TypeVar, Unpack
+from typing import Any, BinaryIO, Self, TypeVar, Unpack
 
 import httpx
 
@@ -18,7 +18,9 @@ from mteja_client.models import (
     Customer,
     Deleted,
     Delivery,
+    Duplicates,
     Event,
+    PersonExport,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -32,6 +34,7 @@ from mteja_client.params import (
     BusinessListParams,
     BusinessUpdateParams,
     CustomerCreateParams,
+    CustomerEventListParams,
     CustomerListParams,
     CustomerUpdateParams,
     DeliveryListParams,
@@ -135,6 +138,27 @@ class Mteja:
     def _pager(self, listing: Listing[T]) -> SyncPager[T]:
         return SyncPager(lambda cursor: self._execute(listing.call(cursor)))
 
+    def _stream_into(self, call: Call[Any], sink: BinaryIO) -> int:
+        """One attempt (a half-written sink cannot be taken back): the body into ``sink``."""
+        request = _base.build_request(self._http, call, _base.request_headers(call))
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise _base.connection_error(error) from error
+        try:
+            if not response.is_success:
+                response.read()
+                _base.check_stream(response, call)
+            written = 0
+            for chunk in response.iter_bytes():
+                sink.write(chunk)
+                written += len(chunk)
+            return written
+        except httpx.TransportError as error:
+            raise _base.connection_error(error) from error
+        finally:
+            response.close()
+
 
 class _Resource:
     def __init__(self, client: Mteja) -> None:
@@ -172,6 +196,37 @@ class Customers(_Resource):
         self, *, cursor: str | None = None, **filters: Unpack[CustomerListParams]
     ) -> Page[Customer]:
         return self._client._execute(_calls.CUSTOMERS.listing(filters).call(cursor))
+
+    def events(
+        self, customer_id: str, **filters: Unpack[CustomerEventListParams]
+    ) -> SyncPager[Event]:
+        """The customer's timeline: every event about it and its sub-resources."""
+        return self._client._pager(_calls.customer_events(customer_id, filters))
+
+    def duplicates(self, customer_id: str) -> Duplicates:
+        """Other customers that are probably the same person, most reasons first."""
+        return self._client._execute(_calls.duplicates(customer_id))
+
+    def merge(
+        self, customer_id: str, source_customer_id: str, *, idempotency_key: str | None = None
+    ) -> Customer:
+        """Merges ``source_customer_id`` into ``customer_id`` (which it returns), then
+        deletes the source."""
+        call = _calls.merge(customer_id, source_customer_id, idempotency_key)
+        return self._client._execute(call)
+
+    def export(self, customer_id: str) -> PersonExport:
+        """Everything held about the person, read into memory; ``export_to`` for a large
+        history."""
+        return self._client._execute(_calls.export(customer_id))
+
+    def export_to(self, customer_id: str, sink: BinaryIO) -> int:
+        """Streams the export's JSON document into ``sink``; the bytes written."""
+        return self._client._stream_into(_calls.export(customer_id), sink)
+
+    def redact(self, customer_id: str, *, idempotency_key: str | None = None) -> Customer:
+        """Erases the customer's personal data for good; its ids stay."""
+        return self._client._execute(_calls.redact(customer_id, idempotency_key))
 
     def addresses(self, customer_id: str) -> Addresses:
         return Addresses(self._client, customer_id)

@@ -25,12 +25,15 @@ __all__ = [
     "CustomerAddress",
     "Deleted",
     "Delivery",
+    "Duplicate",
+    "Duplicates",
     "Event",
     "EventActor",
     "EventData",
     "MobileMoney",
     "MobileMoneyPaymentMethod",
     "PaymentMethod",
+    "PersonExport",
     "Redelivery",
     "WebhookEndpoint",
     "WebhookEndpointWithSecret",
@@ -193,6 +196,30 @@ class Event(MtejaObject):
     request_id: str | None
     actor: EventActor
     data: EventData
+
+
+class Duplicate(MtejaObject):
+    """Another customer that is probably the same person, and why: ``phone``,
+    ``mobile_money``, ``email``, ``name``."""
+
+    customer: Customer
+    reasons: list[str]
+
+
+class Duplicates(MtejaObject):
+    data: list[Duplicate]
+    has_more: bool
+
+
+class PersonExport(MtejaObject):
+    """Everything held about one person: the customer, what it owns (archived and revoked
+    included) and every event about it, oldest first."""
+
+    customer: Customer
+    addresses: list[Address]
+    businesses: list[Business]
+    payment_methods: list[PaymentMethod]
+    events: list[Event]
 
 
 class WebhookEndpoint(MtejaObject):

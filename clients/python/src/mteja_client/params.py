@@ -63,6 +63,7 @@ class CustomerAddressPatch(TypedDict, total=False):
 class CustomerCreateParams(TypedDict, total=False):
     name: Required[str]
     email: Required[str]
+    external_id: str | None
     phone: str | None
     address: AddressFields | None
     status: str
@@ -72,6 +73,7 @@ class CustomerCreateParams(TypedDict, total=False):
 class CustomerUpdateParams(TypedDict, total=False):
     name: str
     email: str
+    external_id: str | None
     phone: str | None
     address: CustomerAddressPatch | None
     payment_method: str | None
@@ -90,6 +92,8 @@ class CustomerListParams(_ListParams, total=False):
     status: StatusFilter
     email: str
     search: str
+    external_id: str
+    phone: str
     custom_data: dict[str, str]
 
 
@@ -186,8 +190,12 @@ class PaymentMethodListParams(_ListParams, total=False):
     status: StatusFilter
 
 
-class EventListParams(_ListParams, total=False):
+class CustomerEventListParams(_ListParams, total=False):
     type: str | list[str]
+
+
+class EventListParams(CustomerEventListParams, total=False):
+    customer: str
 
 
 class WebhookEndpointCreateParams(TypedDict, total=False):
