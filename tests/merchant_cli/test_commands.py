@@ -262,3 +262,70 @@ def test_tail_since_prints_history_first(merchant: Merchant, sdk: Mteja) -> None
     finally:
         tail.terminate()
         tail.wait(timeout=30)
+
+
+# --- identity and data-subject requests ---------------------------------------------------
+
+
+def test_external_ids_are_set_changed_and_found(merchant: Merchant, sdk: Mteja) -> None:
+    external = f"crm-{uuid.uuid4().hex[:10]}"
+    customer = created(merchant, "--name", "Asha", "--email", email(), "--external-id", external)
+    assert customer["external_id"] == external
+    found = json.loads(merchant.ok("customers", "get", "--external-id", external, "--json").stdout)
+    assert found == customer
+    listed = json.loads(
+        merchant.ok("customers", "list", "--external-id", external, "--json").stdout
+    )
+    assert [c["id"] for c in listed["data"]] == [customer["id"]]
+    merchant.ok("customers", "update", str(customer["id"]), "--external-id", "")
+    assert sdk.customers.get(str(customer["id"])).external_id is None
+    missing = merchant.run("customers", "get", "--external-id", external)
+    assert missing.returncode == 1
+    assert external in missing.stderr
+
+
+def test_the_phone_filter_lists_the_customer(merchant: Merchant) -> None:
+    customer = created(merchant, "--name", "Juma", "--email", email(), "--phone", "+255788000314")
+    listed = json.loads(
+        merchant.ok("customers", "list", "--phone", "+255 788 000 314", "--json").stdout
+    )
+    assert [c["id"] for c in listed["data"]] == [customer["id"]]
+
+
+def test_duplicates_merge_export_and_redact(merchant: Merchant, sdk: Mteja) -> None:
+    name = f"Halima {uuid.uuid4().hex[:8]}"
+    target = created(merchant, "--name", name, "--email", email())
+    source = created(
+        merchant, "--name", name.upper(), "--email", email(), "--phone", "+255788000271"
+    )
+    shown = merchant.ok("customers", "duplicates", str(target["id"])).stdout
+    assert str(source["id"]) in shown
+    assert "name" in shown
+    as_json = json.loads(merchant.ok("customers", "duplicates", str(target["id"]), "--json").stdout)
+    assert as_json["data"][0]["reasons"] == ["name"]
+
+    refused = merchant.run("customers", "merge", str(target["id"]), str(source["id"]), stdin="n\n")
+    assert refused.returncode == 1
+    assert sdk.customers.get(str(source["id"])).id == source["id"]
+    merged = json.loads(
+        merchant.ok(
+            "customers", "merge", str(target["id"]), str(source["id"]), "--yes", "--json"
+        ).stdout
+    )
+    assert merged["phone"] == "+255788000271"
+    with_source_gone = merchant.run("customers", "get", str(source["id"]))
+    assert with_source_gone.returncode == 1
+
+    document = merchant.workdir / "person.json"
+    merchant.ok("customers", "export-person", str(target["id"]), "-o", str(document))
+    exported = json.loads(document.read_text())
+    assert exported["customer"]["id"] == target["id"]
+    assert exported["events"][0]["type"] == "customer.created"
+
+    merchant.run("customers", "redact", str(target["id"]), stdin="n\n")
+    assert sdk.customers.get(str(target["id"])).name == name
+    redacted = json.loads(
+        merchant.ok("customers", "redact", str(target["id"]), "--yes", "--json").stdout
+    )
+    assert redacted["name"] == "redacted"
+    assert sdk.customers.get(str(target["id"])).redacted_at is not None

@@ -337,5 +337,5 @@ def test_export_to_standard_output(merchant: Merchant, sdk: Mteja) -> None:
     (line,) = result.stdout.splitlines()
     assert json.loads(line)["email"] == "stdout@example.com"
     csv_output = merchant.ok("customers", "export", "-o", "-").stdout.splitlines()
-    assert csv_output[0].startswith("id,name,email,phone,status,address_line1")
+    assert csv_output[0].startswith("id,external_id,name,email,phone,status,address_line1")
     assert len(csv_output) == 2

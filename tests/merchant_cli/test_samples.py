@@ -26,6 +26,7 @@ class Expected:
     address: dict[str, str | None] | None
     status: str
     custom_data: dict[str, Any] | None
+    external_id: str | None = None
 
 
 def address(
@@ -104,7 +105,6 @@ STRIPE_CSV = {
         custom_data={
             "plan": "pro",
             "crm_id": "A-3001",
-            "stripe_id": "cus_QkX2vB9sTn4LcA",
             # Not needed for the name, so kept with the rest.
             "description": "Regular since 2021",
             "created_utc": "2024-03-14 09:21",
@@ -114,6 +114,7 @@ STRIPE_CSV = {
             "balance": "0",
             "tax_exempt": "none",
         },
+        external_id="cus_QkX2vB9sTn4LcA",
     ),
     "orders@mamantilie.example.co.tz": Expected(
         # No Name: the Description stands in.
@@ -123,13 +124,13 @@ STRIPE_CSV = {
         status="active",
         custom_data={
             "plan": "basic",
-            "stripe_id": "cus_QkX3wC0tUo5MdB",
             "created_utc": "2024-05-02 16:05",
             "delinquent": "false",
             "currency": "tzs",
             "balance": "-15000",
             "tax_exempt": "none",
         },
+        external_id="cus_QkX3wC0tUo5MdB",
     ),
     "peter.mwangi@example.co.ke": Expected(
         # Neither Name nor Description: the Shipping Name stands in.
@@ -140,7 +141,6 @@ STRIPE_CSV = {
         custom_data={
             "plan": "pro",
             "crm_id": "K-1187",
-            "stripe_id": "cus_QkX4xD1uVp6NeC",
             "created_utc": "2024-06-19 11:47",
             "card_id": "card_1PvUa9Mm3wC0tUo5r8Y2bC4d",
             "delinquent": "true",
@@ -148,6 +148,7 @@ STRIPE_CSV = {
             "balance": "2500",
             "tax_exempt": "none",
         },
+        external_id="cus_QkX4xD1uVp6NeC",
     ),
 }
 
@@ -162,7 +163,6 @@ STRIPE_JSONL = {
         custom_data={
             "crm_id": "A-3107",
             "plan": "pro",
-            "stripe_id": "cus_QkY1aE2vWq7OfD",
             "balance": 0,
             "created": 1710408060,
             "currency": "tzs",
@@ -173,6 +173,7 @@ STRIPE_JSONL = {
             "next_invoice_sequence": 4,
             "tax_exempt": "none",
         },
+        external_id="cus_QkY1aE2vWq7OfD",
     ),
     "accounts@agrovet.example.co.ke": Expected(
         name="Nakuru Agrovet Supplies",
@@ -180,7 +181,6 @@ STRIPE_JSONL = {
         address=address("Kenyatta Lane 5", None, "Nakuru", "Nakuru County", "20100", "KE"),
         status="active",
         custom_data={
-            "stripe_id": "cus_QkY2bF3wXr8PgE",
             "balance": -50000,
             "created": 1714665900,
             "currency": "kes",
@@ -190,6 +190,7 @@ STRIPE_JSONL = {
             "next_invoice_sequence": 1,
             "tax_exempt": "exempt",
         },
+        external_id="cus_QkY2bF3wXr8PgE",
     ),
     "grace.wambui@example.co.ke": Expected(
         name="Grace Wambui",
@@ -198,7 +199,6 @@ STRIPE_JSONL = {
         status="active",
         custom_data={
             "plan": "basic",
-            "stripe_id": "cus_QkY3cG4xYs9QhF",
             "balance": 0,
             "created": 1718797620,
             "delinquent": False,
@@ -207,6 +207,7 @@ STRIPE_JSONL = {
             "next_invoice_sequence": 1,
             "tax_exempt": "none",
         },
+        external_id="cus_QkY3cG4xYs9QhF",
     ),
 }
 
@@ -218,12 +219,12 @@ PADDLE_CSV = {
         status="active",
         custom_data={
             "crm_id": "A-4410",
-            "paddle_id": "ctm_01hv8wt8nffez4p2t6tgdd8pzm",
             "locale": "sw",
             "marketing_consent": "true",
             "created_at": "2024-04-11T15:57:24.813Z",
             "updated_at": "2024-04-11T15:57:24.813Z",
         },
+        external_id="ctm_01hv8wt8nffez4p2t6tgdd8pzm",
     ),
     "daudi.kiprop@example.co.ke": Expected(
         # Paddle's name is optional: the email stands in.
@@ -232,12 +233,12 @@ PADDLE_CSV = {
         address=None,
         status="inactive",
         custom_data={
-            "paddle_id": "ctm_01hv8x2k4gq7a9c1e3f5h7j9kb",
             "locale": "en",
             "marketing_consent": "false",
             "created_at": "2024-04-12T08:10:02.114Z",
             "updated_at": "2024-07-30T12:00:45.901Z",
         },
+        external_id="ctm_01hv8x2k4gq7a9c1e3f5h7j9kb",
     ),
     "akinyi.odhiambo@example.co.ke": Expected(
         name="Akinyi Odhiambo",
@@ -249,12 +250,12 @@ PADDLE_CSV = {
         custom_data={
             "segment": "smb",
             "crm_id": "K-2290",
-            "paddle_id": "ctm_01hv8x4m6js9c1e3g5h7k9m1nd",
             "locale": "en",
             "marketing_consent": "false",
             "created_at": "2024-05-20T10:45:33.250Z",
             "updated_at": "2024-05-20T10:45:33.250Z",
         },
+        external_id="ctm_01hv8x4m6js9c1e3g5h7k9m1nd",
     ),
 }
 
@@ -267,12 +268,12 @@ PADDLE_JSONL = {
         custom_data={
             "crm_id": "A-5120",
             "plan": "pro",
-            "paddle_id": "ctm_01hv9a1b3c5d7e9f1g3h5j7k9m",
             "marketing_consent": True,
             "locale": "sw",
             "created_at": "2024-06-03T09:14:51.000Z",
             "updated_at": "2024-06-03T09:14:51.000Z",
         },
+        external_id="ctm_01hv9a1b3c5d7e9f1g3h5j7k9m",
     ),
     "kevin.ouma@example.co.ke": Expected(
         name="kevin.ouma@example.co.ke",
@@ -281,12 +282,12 @@ PADDLE_JSONL = {
         status="active",
         # import_meta is an object: only plain values are kept.
         custom_data={
-            "paddle_id": "ctm_01hv9a3d5f7h9j1k3m5n7p9r1s",
             "marketing_consent": False,
             "locale": "en",
             "created_at": "2024-06-07T17:40:08.330Z",
             "updated_at": "2024-06-07T17:40:08.330Z",
         },
+        external_id="ctm_01hv9a3d5f7h9j1k3m5n7p9r1s",
     ),
     "subira.lyimo@example.co.tz": Expected(
         name="Subira Lyimo",
@@ -295,12 +296,12 @@ PADDLE_JSONL = {
         status="inactive",
         custom_data={
             "crm_id": "A-5133",
-            "paddle_id": "ctm_01hv9a5f7h9j1k3m5n7p9r1t3v",
             "marketing_consent": False,
             "locale": "sw",
             "created_at": "2024-06-21T06:05:19.702Z",
             "updated_at": "2024-09-18T14:22:37.016Z",
         },
+        external_id="ctm_01hv9a5f7h9j1k3m5n7p9r1t3v",
     ),
 }
 
@@ -344,5 +345,6 @@ def test_every_row_of_the_sample_becomes_the_documented_customer(
             ),
             status=customer.status,
             custom_data=customer.custom_data,
+            external_id=customer.external_id,
         )
         assert got == want, email

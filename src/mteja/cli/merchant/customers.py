@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, BinaryIO, cast
 
 import typer
 from rich.progress import (
@@ -101,6 +101,13 @@ def list_customers(
         str | None, typer.Option(help="Part of a name, email or phone.", show_default=False)
     ] = None,
     email: Annotated[str | None, typer.Option(help="Exact email.", show_default=False)] = None,
+    external_id: Annotated[
+        str | None, typer.Option(help="Exactly this external id.", show_default=False)
+    ] = None,
+    phone: Annotated[
+        str | None,
+        typer.Option(help="The customer with this phone, e.g. +255788323255.", show_default=False),
+    ] = None,
     created_gte: Annotated[
         str | None, typer.Option(help="Created at or after (RFC 3339).", show_default=False)
     ] = None,
@@ -122,6 +129,10 @@ def list_customers(
 ) -> None:
     """One page of customers, newest first; the cursor for the next is printed under it."""
     filters = _filters(status, search, email, created_gte, created_lt, custom_data)
+    if external_id is not None:
+        filters["external_id"] = external_id
+    if phone is not None:
+        filters["phone"] = phone
     filters["order"] = cast("Any", order)
     filters["limit"] = limit
     with connect(api_key, api_url) as client, reporting_errors():
@@ -152,14 +163,27 @@ def list_customers(
 
 @app.command("get")
 def get_customer(
-    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    customer_id: Annotated[str | None, typer.Argument(help="cus_…", show_default=False)] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(help="Find the customer by your own id instead.", show_default=False),
+    ] = None,
     as_json: JsonOutput = False,
     api_key: ApiKey = None,
     api_url: ApiUrl = None,
 ) -> None:
-    """One customer."""
+    """One customer, by its id or by --external-id."""
+    if (customer_id is None) == (external_id is None):
+        raise fail("give a customer id or --external-id, not both")
     with connect(api_key, api_url) as client, reporting_errors():
-        customer = client.customers.get(customer_id)
+        if external_id is not None:
+            found = client.customers.page(external_id=external_id, limit=1).data
+            if not found:
+                raise fail(f"no customer has the external id {external_id!r}")
+            customer = found[0]
+        else:
+            assert customer_id is not None
+            customer = client.customers.get(customer_id)
     _show(customer, as_json)
 
 
@@ -168,6 +192,12 @@ def create_customer(
     name: Annotated[str, typer.Option(help="Full name of a person or organisation.")],
     email: Annotated[str, typer.Option(help="Email address, unique in the account.")],
     phone: Annotated[str | None, typer.Option(help="Phone number.", show_default=False)] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            help="Your own id for the customer, unique in the account.", show_default=False
+        ),
+    ] = None,
     status: Status = None,
     line1: Line1 = None,
     line2: Line2 = None,
@@ -188,6 +218,8 @@ def create_customer(
     body: dict[str, Any] = {"name": name, "email": email}
     if phone is not None:
         body["phone"] = phone
+    if external_id is not None:
+        body["external_id"] = external_id
     if status is not None:
         body["status"] = status
     address = _address(line1, line2, city, state, postal_code, country)
@@ -209,6 +241,9 @@ def update_customer(
     email: Annotated[str | None, typer.Option(show_default=False)] = None,
     phone: Annotated[
         str | None, typer.Option(help="'' removes the phone.", show_default=False)
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option(help="'' removes the external id.", show_default=False)
     ] = None,
     status: Status = None,
     line1: Line1 = None,
@@ -240,7 +275,11 @@ def update_customer(
     for field, value in (("name", name), ("email", email), ("status", status)):
         if value is not None:
             body[field] = value
-    for field, value in (("phone", phone), ("payment_method", payment_method)):
+    for field, value in (
+        ("phone", phone),
+        ("external_id", external_id),
+        ("payment_method", payment_method),
+    ):
         if value is not None:
             body[field] = value or None
     # As for the phone, an empty value clears an address part.
@@ -283,6 +322,90 @@ def delete_customer(
         print_json(wire(deleted))
     else:
         console.print(f"deleted {deleted.id}", highlight=False)
+
+
+@app.command("duplicates")
+def customer_duplicates(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Other customers that are probably the same person, and why."""
+    with connect(api_key, api_url) as client, reporting_errors():
+        found = client.customers.duplicates(customer_id)
+    if as_json:
+        print_json(wire(found))
+        return
+    table = Table("name", "email", "phone", "reasons")
+    table.add_column("id", no_wrap=True)
+    for duplicate in found.data:
+        customer = duplicate.customer
+        reasons = ", ".join(duplicate.reasons)
+        table.add_row(
+            Text(customer.name), Text(customer.email), customer.phone or "", reasons, customer.id
+        )
+    console.print(table)
+    if found.has_more:
+        console.print("(more candidates than shown)", highlight=False)
+
+
+@app.command("merge")
+def merge_customers(
+    target_id: Annotated[str, typer.Argument(help="The customer that stays (cus_…).")],
+    source_id: Annotated[str, typer.Argument(help="The customer merged into it, then deleted.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Merge SOURCE into TARGET: its addresses, businesses and payment methods move, and
+    SOURCE is deleted."""
+    question = f"Merge {source_id} into {target_id}? {source_id} will be deleted."
+    if not yes and not typer.confirm(question):
+        raise typer.Exit(code=1)
+    with connect(api_key, api_url) as client, reporting_errors():
+        customer = client.customers.merge(target_id, source_id)
+    _show(customer, as_json)
+
+
+@app.command("export-person")
+def export_person(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write; - for standard output.")
+    ],
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Everything held about one person (a data-subject access request), as one JSON
+    document, streamed to OUTPUT."""
+    with (
+        connect(api_key, api_url) as client,
+        reporting_errors(),
+        _binary_destination(output) as sink,
+    ):
+        written = client.customers.export_to(customer_id, sink)
+    if output != "-":
+        console.print(f"wrote {written:,} bytes to {output}", highlight=False)
+
+
+@app.command("redact")
+def redact_customer(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask first.")] = False,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Erase a customer's personal data for good (a data-subject erasure request); its
+    ids stay, for invoices and ledgers. This cannot be undone."""
+    question = f"Erase every personal datum of {customer_id}? This cannot be undone."
+    if not yes and not typer.confirm(question):
+        raise typer.Exit(code=1)
+    with connect(api_key, api_url) as client, reporting_errors():
+        customer = client.customers.redact(customer_id)
+    _show(customer, as_json)
 
 
 @app.command("export")
@@ -492,6 +615,22 @@ def _destination(output: str) -> Iterator[Any]:
     partial = target.with_name(target.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _binary_destination(output: str) -> Iterator[BinaryIO]:
+    """``_destination`` for bytes (a document streamed as it arrives)."""
+    if output == "-":
+        yield sys.stdout.buffer
+        return
+    target = Path(output)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with partial.open("wb") as handle:
             yield handle
         partial.replace(target)
     finally:

@@ -18,6 +18,7 @@ ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
 # The columns `export --format csv` writes, in order. An empty cell is null.
 MTEJA_COLUMNS = (
     "id",
+    "external_id",
     "name",
     "email",
     "phone",
@@ -92,6 +93,7 @@ def _customer(
     *,
     name: Any,
     email: Any,
+    external_id: Any = None,
     phone: Any = None,
     status: Any = None,
     address: dict[str, Any] | None = None,
@@ -105,6 +107,8 @@ def _customer(
     body: dict[str, Any] = {
         field: value for field, value in (("name", name), ("email", email)) if value is not None
     }
+    if external_id is not None:
+        body["external_id"] = external_id
     if phone is not None:
         body["phone"] = phone
     if status is not None:
@@ -137,11 +141,12 @@ def _without(row: Mapping[str, Any], used: set[str]) -> dict[str, Any]:
 
 def mteja_csv(row: Mapping[str, Any]) -> dict[str, Any]:
     parts = {part: row.get(f"address_{part}") for part in ADDRESS_PARTS}
-    used = {"name", "email", "phone", "status", "custom_data", *_MTEJA_ASSIGNED}
+    used = {"name", "email", "external_id", "phone", "status", "custom_data", *_MTEJA_ASSIGNED}
     used.update(f"address_{part}" for part in ADDRESS_PARTS)
     return _customer(
         name=row.get("name"),
         email=row.get("email"),
+        external_id=row.get("external_id"),
         phone=row.get("phone"),
         status=row.get("status"),
         address=_address(parts),
@@ -156,10 +161,21 @@ def mteja_json(row: Mapping[str, Any]) -> dict[str, Any]:
     address = row.get("address")
     if address is not None and not isinstance(address, dict):
         raise RowError("address: must be a JSON object")
-    used = {"name", "email", "phone", "status", "custom_data", "address", *_MTEJA_ASSIGNED}
+    used = {
+        "name",
+        "email",
+        "external_id",
+        "phone",
+        "status",
+        "custom_data",
+        "address",
+        "redacted_at",
+        *_MTEJA_ASSIGNED,
+    }
     return _customer(
         name=row.get("name"),
         email=row.get("email"),
+        external_id=row.get("external_id"),
         phone=row.get("phone"),
         status=row.get("status"),
         address=_address(address) if address is not None else None,
@@ -209,14 +225,15 @@ def stripe_csv(row: Mapping[str, Any]) -> dict[str, Any]:
         if column.lower().endswith(_METADATA_SUFFIX) and not _is_empty(value)
     }
     used.update(column for column in row if column.lower().endswith(_METADATA_SUFFIX))
-    rest = {"stripe_id": source_id, **_without(row, used)}
     return _customer(
         name=name,
         email=email,
+        # Stripe's id (cus_…) is the merchant's own id for the customer: its external id.
+        external_id=source_id,
         phone=phone,
         address=_address(parts),
         custom_data=metadata or None,
-        rest=rest,
+        rest=_without(row, used),
     )
 
 
@@ -231,10 +248,11 @@ def stripe_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return _customer(
         name=name,
         email=row.get("email"),
+        external_id=row.get("id"),
         phone=row.get("phone"),
         address=_address(address) if address else None,
         custom_data=metadata or None,
-        rest={"stripe_id": row.get("id"), **_scalars(_without(row, used))},
+        rest=_scalars(_without(row, used)),
     )
 
 
@@ -270,10 +288,12 @@ def paddle_csv(row: Mapping[str, Any]) -> dict[str, Any]:
     return _customer(
         name=_given(row.get("name"), row.get("email")),
         email=row.get("email"),
+        # Paddle's id (ctm_…) becomes the external id.
+        external_id=row.get("id"),
         status=_paddle_status(row.get("status")),
         address=_address(parts),
         custom_data=_json_object(row.get("custom_data"), "custom_data"),
-        rest={"paddle_id": row.get("id"), **_without(row, used)},
+        rest=_without(row, used),
     )
 
 
@@ -283,9 +303,10 @@ def paddle_json(row: Mapping[str, Any]) -> dict[str, Any]:
         # Paddle's name is optional; its customers are known by email.
         name=_given(row.get("name"), row.get("email")),
         email=row.get("email"),
+        external_id=row.get("id"),
         status=_paddle_status(row.get("status")),
         custom_data=_json_object(row.get("custom_data"), "custom_data"),
-        rest={"paddle_id": row.get("id"), **_scalars(_without(row, used))},
+        rest=_scalars(_without(row, used)),
     )
 
 
