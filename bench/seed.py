@@ -9,8 +9,9 @@ batch, so memory stays flat whatever the count. Without ``--account-id`` an acco
 created and its secret API key printed.
 
 Each row follows the app's rules: the id is a ``cus_`` ULID and ``created_at`` (and
-``updated_at``) is exactly its millisecond timestamp, ``email_key`` is the lower-cased
-email, ``search_text`` comes from ``customers.service.search_text``, ``version`` is 1.
+``updated_at``) is exactly its millisecond timestamp, the columns derived from the name,
+email and phone come from ``customers.repository.derived_columns`` (as every write makes
+them), ``version`` is 1.
 Timestamps are spread evenly over ``--span-days`` ending a minute ago, one distinct
 millisecond or more per row, so ids are unique and increase with the row number and a
 cursor "half-way down the list" is simply the id of the middle row.
@@ -39,8 +40,7 @@ from ulid import ULID
 from mteja.accounts.service import AccountService
 from mteja.config import Settings
 from mteja.core.ids import is_valid_id
-from mteja.core.validation import email_key
-from mteja.customers.service import search_text
+from mteja.customers.repository import derived_columns
 from mteja.customers.tables import customers
 from mteja.db.engine import Database
 from mteja.db.uow import UnitOfWork
@@ -136,13 +136,12 @@ class RowFactory:
             "id": customer_id,
             "name": name,
             "email": email,
-            "email_key": email_key(email),
             "phone": phone,
+            **derived_columns(name, email, phone),
             "address": None,
             "payment_method_id": None,
             "status": status,
             "custom_data": custom_data,
-            "search_text": search_text(name, email, phone),
             "version": 1,
             "created_at": created_at,
             "updated_at": created_at,

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, insert
 from ulid import ULID
 
 from mteja.core.validation import email_key
-from mteja.customers.service import search_text
+from mteja.customers.repository import search_text
 from mteja.customers.tables import customers
 from tests.servers import log_tail, serving_with, webhook_environment
 from tests.webhooks.receiver import Receiver, receiving

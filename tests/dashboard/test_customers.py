@@ -153,6 +153,39 @@ async def test_editing_changes_only_what_the_form_changed(
     assert set(changed) == {"name", "phone", "status"}
 
 
+async def test_the_external_id_is_shown_set_and_guarded_and_the_change_names_the_dashboard(
+    dashboard: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    taken = await create_customer(client, external_id="crm-taken")
+    customer = await create_customer(client)
+    url = f"/dashboard/customers/{customer['id']}/edit"
+
+    async def submit(external_id: str) -> httpx.Response:
+        edit = await dashboard.get(url)
+        form = {
+            "etag": hidden_value(edit.text, "etag"),
+            "name": customer["name"],
+            "email": customer["email"],
+            "external_id": external_id,
+            "status": "active",
+        }
+        return await post_form(dashboard, url, form, page=edit.text)
+
+    refused = await submit("crm-taken")
+    assert refused.status_code == 400
+    assert taken["id"] in field_error(refused.text, "external_id")
+    assert (await submit("crm-1029")).status_code == 303
+    stored = (await client.get(f"/api/v1/customers/{customer['id']}")).json()
+    assert stored["external_id"] == "crm-1029"
+    page = await dashboard.get(f"/dashboard/customers/{customer['id']}")
+    assert "crm-1029" in page.text
+    [event] = (
+        await client.get("/api/v1/events", params={"customer": customer["id"], "limit": 1})
+    ).json()["data"]
+    assert event["actor"]["type"] == "dashboard"
+    assert event["actor"]["id"].startswith("key_")
+
+
 async def test_an_edit_with_a_bad_value_shows_it_and_changes_nothing(
     dashboard: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:

@@ -17,6 +17,8 @@ ENGLISH: dict[str, str] = {
     "event_customer.created": "Customer created",
     "event_customer.updated": "Customer updated",
     "event_customer.deleted": "Customer deleted",
+    "event_customer.merged": "Customers merged",
+    "event_customer.redacted": "Personal data erased",
     "event_address.created": "Address added",
     "event_address.updated": "Address updated",
     "event_business.created": "Business added",
@@ -49,6 +51,8 @@ KISWAHILI: dict[str, str] = {
     "event_customer.created": "Mteja ameundwa",
     "event_customer.updated": "Mteja amesasishwa",
     "event_customer.deleted": "Mteja amefutwa",
+    "event_customer.merged": "Wateja wameunganishwa",
+    "event_customer.redacted": "Taarifa binafsi zimefutwa",
     "event_address.created": "Anwani imeongezwa",
     "event_address.updated": "Anwani imesasishwa",
     "event_business.created": "Biashara imeongezwa",
@@ -146,6 +150,11 @@ KISWAHILI: dict[str, str] = {
     "International format (+255 788 323 255), or a national number with the country "
     "below.": "Muundo wa kimataifa (+255 788 323 255), au namba ya ndani pamoja na nchi "
     "hapa chini.",
+    "External ID": "Kitambulisho chako",
+    "Your own id for this customer (your user or CRM id); unique in the account.": (
+        "Kitambulisho chako cha mteja huyu (cha mfumo wako au CRM); hakijirudii katika "
+        "akaunti."
+    ),
     "Address line 1": "Anwani, mstari wa 1",
     "Address line 2": "Anwani, mstari wa 2",
     "City": "Jiji",

@@ -24,6 +24,7 @@ _MAX_FIELDS = 100
 CUSTOMER_FIELDS = (
     "name",
     "email",
+    "external_id",
     "phone",
     "status",
     *(f"address.{name}" for name in ADDRESS_FIELDS),
@@ -112,6 +113,7 @@ def customer_values(row: Record) -> dict[str, str]:
     values = {
         "name": row["name"],
         "email": row["email"],
+        "external_id": row["external_id"] or "",
         "phone": row["phone"] or "",
         "status": row["status"],
         "custom_data": _json_text(row["custom_data"]),
@@ -134,6 +136,9 @@ def create_body(form: Mapping[str, str], errors: FormErrors) -> dict[str, Any]:
     }
     if phone := form.get("phone", "").strip():
         body["phone"] = phone
+    # Kept exactly as typed: external ids are compared exactly.
+    if external_id := form.get("external_id", ""):
+        body["external_id"] = external_id
     address = {
         name: form[f"address.{name}"].strip()
         for name in ADDRESS_FIELDS
@@ -157,6 +162,9 @@ def update_body(form: Mapping[str, str], current: Record, errors: FormErrors) ->
     phone = form.get("phone", "").strip()
     if phone != stored["phone"]:
         body["phone"] = phone or None
+    external_id = form.get("external_id", "")
+    if external_id != stored["external_id"]:
+        body["external_id"] = external_id or None
     address = _address_patch(form, stored, has_address=current["address"] is not None)
     if address is not _UNCHANGED:
         body["address"] = address
