@@ -152,8 +152,7 @@ KISWAHILI: dict[str, str] = {
     "hapa chini.",
     "External ID": "Kitambulisho chako",
     "Your own id for this customer (your user or CRM id); unique in the account.": (
-        "Kitambulisho chako cha mteja huyu (cha mfumo wako au CRM); hakijirudii katika "
-        "akaunti."
+        "Kitambulisho chako cha mteja huyu (cha mfumo wako au CRM); hakijirudii katika akaunti."
     ),
     "Address line 1": "Anwani, mstari wa 1",
     "Address line 2": "Anwani, mstari wa 2",
