@@ -2,7 +2,14 @@
 
 A pure ASGI middleware: Starlette's BaseHTTPMiddleware would cost a task per request.
 Authentication happens here, before the body is read, so a request without a valid key
-learns nothing (not even whether its JSON parses) and gets 401.
+learns nothing (not even whether its JSON parses) and gets 401. The guards of
+``api.guards`` (header size, card numbers) run here too, so that no route can miss them.
+
+``HEAD`` is answered wherever ``GET`` is, by running the ``GET`` and sending its status
+and headers without the body (RFC 9110 section 9.3.2). Every response carries the
+security headers; a response that sets its own ``Cache-Control`` (the dashboard's
+fingerprinted assets) keeps it, any other is ``no-store``, since API responses and pages
+hold customer data.
 """
 
 from __future__ import annotations
@@ -15,15 +22,38 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mteja.api.guards import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    header_bytes,
+    pan_in_body,
+    pan_outside_body,
+    read_body,
+    replaying,
+)
 from mteja.api.observability import Metrics
-from mteja.core.errors import InvalidRequest, MtejaError, PayloadTooLarge, UnsupportedMediaType
+from mteja.core.errors import (
+    HeadersTooLarge,
+    InvalidRequest,
+    MtejaError,
+    PanNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from mteja.core.ids import new_id
 from mteja.db.uow import UnitOfWork
 from mteja.kit.http.errors import error_response
 
-MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Each added unless the response sets its own (the dashboard sets a fuller policy).
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+)
 
 log = structlog.get_logger("mteja.http")
 
@@ -44,9 +74,12 @@ class RequestMiddleware:
         # The request's one unit of work: opened lazily (no connection until a statement),
         # ended by api.transactions, closed here whatever happened.
         uow = state["uow"] = UnitOfWork(scope["app"].state.db)
-        response = _ResponseTracker(send, request_id)
+        head = scope["method"] == "HEAD"
+        if head:
+            scope["method"] = "GET"
+        response = _ResponseTracker(send, request_id, head=head)
         try:
-            rejection = await self._guard(scope, state, uow)
+            rejection, receive = await self._guard(scope, state, uow, receive)
             if rejection is not None:
                 await error_response(rejection, request_id)(scope, receive, response.send)
             else:
@@ -69,29 +102,36 @@ class RequestMiddleware:
             self._record(scope, state, response.status, time.perf_counter() - started)
 
     async def _guard(
-        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork
-    ) -> MtejaError | None:
+        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork, receive: Receive
+    ) -> tuple[MtejaError | None, Receive]:
+        """The request's rejection, if any, and what the route will read its body from."""
+        if header_bytes(scope) > MAX_HEADER_BYTES:
+            return HeadersTooLarge(), receive
         if not scope["path"].startswith(API_PREFIX):
-            return None
+            return None, receive
         headers = _headers(scope)
         authenticator = scope["app"].state.authenticator
         try:
             state["principal"] = await authenticator.authenticate(uow, headers.get("authorization"))
         except MtejaError as error:
-            return error
+            return error, receive
         state["account_id"] = state["principal"].account_id
+        if pan_outside_body(scope):
+            return PanNotAllowed(), receive
         if scope["method"] not in _BODY_METHODS:
-            return None
-        length_header = headers.get("content-length")
-        if length_header is not None:
-            if not length_header.isdigit():
-                return InvalidRequest("Content-Length must be a whole number.")
-            if int(length_header) > MAX_BODY_BYTES:
-                return PayloadTooLarge()
-        has_body = (length_header not in (None, "0")) or "transfer-encoding" in headers
-        if has_body and not _is_json(headers.get("content-type")):
-            return UnsupportedMediaType()
-        return None
+            return None, receive
+        rejection = _body_headers_rejection(headers)
+        if rejection is not None:
+            return rejection, receive
+        try:
+            body = await read_body(receive)
+        except PayloadTooLarge as error:
+            return error, receive
+        if body is None:
+            return None, receive  # the client went away; the route finds the body missing
+        if pan_in_body(body):
+            return PanNotAllowed(), receive
+        return None, replaying(body, receive)
 
     async def _fail(
         self, scope: Scope, receive: Receive, response: _ResponseTracker, error: MtejaError
@@ -115,11 +155,25 @@ class RequestMiddleware:
         )
 
 
+def _body_headers_rejection(headers: dict[str, str]) -> MtejaError | None:
+    length_header = headers.get("content-length")
+    if length_header is not None:
+        if not length_header.isdigit():
+            return InvalidRequest("Content-Length must be a whole number.")
+        if int(length_header) > MAX_BODY_BYTES:
+            return PayloadTooLarge()
+    has_body = (length_header not in (None, "0")) or "transfer-encoding" in headers
+    if has_body and not _is_json(headers.get("content-type")):
+        return UnsupportedMediaType()
+    return None
+
+
 class _ResponseTracker:
-    def __init__(self, send: Send, request_id: str) -> None:
+    def __init__(self, send: Send, request_id: str, *, head: bool) -> None:
         self._send = send
         self.request_id = request_id
         self._header = (b"request-id", request_id.encode())
+        self._head = head
         self.status = 500
         self.started = False
 
@@ -127,7 +181,12 @@ class _ResponseTracker:
         if message["type"] == "http.response.start":
             self.started = True
             self.status = message["status"]
-            message["headers"] = [*message.get("headers", ()), self._header]
+            headers = [*message.get("headers", ()), self._header]
+            present = {name.lower() for name, _ in headers}
+            headers.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
+            message["headers"] = headers
+        elif self._head and message["type"] == "http.response.body":
+            message = {**message, "body": b""}
         await self._send(message)
 
 

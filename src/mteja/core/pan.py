@@ -5,10 +5,11 @@ by one space or one dash (``4242 4242 4242 4242``, ``4242-4242-4242-4242``), tha
 Luhn check and starts with a card brand's prefix for its length (Visa, Mastercard, Amex,
 Discover, JCB, UnionPay, Diners Club). The brand rule is what lets ordinary long numbers
 through: one order reference or tracking number in ten passes the Luhn check by chance,
-but few of them also start as a card of their length does. "Maximal" means the run cannot be extended on either side by a digit or by a
-single separator and a digit, and a run of more than 19 digits is not a card: nothing is
-looked for inside it. So a phone number (``+255788323255``: 12 digits), a date or an id
-never matches, while a card number inside text (``"card 4242424242424242 please"``) does.
+but few of them also start as a card of their length does. "Maximal" means the run cannot
+be extended on either side by a digit or by a single separator and a digit, and a run of
+more than 19 digits is not a card: nothing is looked for inside it. So a phone number
+(``+255788323255``: 12 digits), a date or an id never matches, while a card number inside
+text (``"card 4242424242424242 please"``) does.
 A valid international phone number written with its ``+`` is a phone number, even when its
 13–15 digits happen to pass the Luhn check.
 

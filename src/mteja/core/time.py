@@ -44,7 +44,9 @@ def parse_rfc3339(value: str) -> datetime | None:
         text = text.replace(fraction.group(0), "." + fraction.group(1)[:6])
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
+        # OverflowError: an instant before year 1 or past year 9999 once in UTC
+        # (9999-12-31T23:59:59-23:59), which no datetime can hold.
         return None
 
 

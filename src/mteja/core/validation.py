@@ -6,6 +6,7 @@ into a 400 naming the field.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Annotated, Any
@@ -118,6 +119,19 @@ def to_e164(value: str, region: str | None) -> str:
 
 
 PhoneInput = Annotated[str, AfterValidator(clean_phone_input)]
+
+
+# A JSON integer of 19 digits or more may not fit in 64 bits; orjson would read it as a
+# float, losing both its value and the fact that it was an integer.
+_LONG_DIGIT_RUN = re.compile(rb"\d{19}")
+
+
+def load_json(body: bytes) -> Any:
+    """A request body as JSON, every integer exact (so that one past 64 bits is refused,
+    never rounded to a float). ``ValueError`` when it is not JSON."""
+    if _LONG_DIGIT_RUN.search(body) is None:
+        return orjson.loads(body)  # orjson.JSONDecodeError is a ValueError
+    return json.loads(body)
 
 
 def check_custom_data(value: dict[str, Any]) -> dict[str, Any]:

@@ -62,8 +62,8 @@ class OwnedResource:
 
     path: str  # of the collection, with the parent's id: /api/v1/customers/{customer_id}/…
     tag: str
-    singular: str  # address: create_address, get_address…
-    plural: str  # addresses: list_addresses
+    singular: str  # address: create_customer_address, get_customer_address…
+    plural: str  # addresses: list_customer_addresses
     parent_param: str  # customer_id
     id_param: str  # address_id
     id_prefixes: tuple[str, ...]
@@ -123,7 +123,9 @@ def owned_resource_router(
         return list_response(page, render)
 
     one = "/{" + resource.id_param + "}"
-    name, names = resource.singular, resource.plural
+    # Operation ids read like the SDK's calls: create_customer_address, list_customer_addresses.
+    parent = resource.parent_param.removesuffix("_id")
+    name, names = f"{parent}_{resource.singular}", f"{parent}_{resource.plural}"
     router.add_api_route(
         "",
         create,
