@@ -76,7 +76,8 @@ class RequestMiddleware:
         uow = state["uow"] = UnitOfWork(scope["app"].state.db)
         head = scope["method"] == "HEAD"
         if head:
-            scope["method"] = "GET"
+            # A copy: the server's own scope keeps HEAD, so that it sends no body either.
+            scope = {**scope, "method": "GET"}
         response = _ResponseTracker(send, request_id, head=head)
         try:
             rejection, receive = await self._guard(scope, state, uow, receive)

@@ -71,6 +71,7 @@ def serve(
     import uvicorn
 
     from mteja.api.app import create_app
+    from mteja.api.protocol import BoundedHeadersProtocol
 
     settings = Settings()
     if no_worker:
@@ -88,6 +89,7 @@ def serve(
         access_log=False,  # our own request log line replaces it, without query strings
         log_level="warning",
         server_header=False,
+        http=BoundedHeadersProtocol,
     )
 
 

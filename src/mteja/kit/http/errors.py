@@ -34,6 +34,16 @@ from mteja.core.schemas import ErrorOut
 
 
 def error_response(error: MtejaError, request_id: str) -> Response:
+    return Response(
+        error_body(error, request_id),
+        status_code=error.status,
+        headers=error.headers,
+        media_type="application/json",
+    )
+
+
+def error_body(error: MtejaError, request_id: str) -> bytes:
+    """The envelope of ``error``, for the few answers written outside any route."""
     body = {
         "error": {
             "type": error.type,
@@ -44,12 +54,7 @@ def error_response(error: MtejaError, request_id: str) -> Response:
             "request_id": request_id,
         }
     }
-    return Response(
-        orjson.dumps(body),
-        status_code=error.status,
-        headers=error.headers,
-        media_type="application/json",
-    )
+    return orjson.dumps(body)
 
 
 def request_id_of(request: Request) -> str:
