@@ -19,6 +19,10 @@ from mteja.kit.http.errors import error_body
 # The request line and the header section together, as received: the pipeline's 16 KiB of
 # header fields, plus room for a long URL and the separators.
 MAX_HEAD_BYTES = 64 * 1024
+# After the 431, what the client still sends is read and dropped for this long before the
+# connection closes: closing with unread data would reset it, and the client could lose
+# the answer (the "lingering close" of other servers).
+LINGER_SECONDS = 2.0
 
 
 class BoundedHeadersProtocol(HttpToolsProtocol):
@@ -26,8 +30,11 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._reading_head = True
         self._head_bytes = 0
+        self._refused = False
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # dropped, unparsed, until the connection closes
         if self._reading_head:
             self._head_bytes += len(data)
         super().data_received(data)
@@ -57,5 +64,5 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
             "connection: close\r\n\r\n"
         )
         self.transport.write(head.encode("ascii") + body)
-        self.transport.close()
-        self._reading_head = False  # nothing more is read from a closing transport
+        self._refused = True
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from mteja.core.schemas import DeletedOut
-from mteja.customers.errors import CustomerNotFound
+from mteja.customers.errors import CustomerNotFound, CustomerRedacted
 from mteja.customers.payment_methods.schemas import (
     PaymentMethodCreate,
     PaymentMethodListParams,
@@ -16,7 +16,7 @@ from mteja.customers.payment_methods.schemas import (
     render_payment_method,
 )
 from mteja.customers.payment_methods.service import PaymentMethodNotFound, PaymentMethodService
-from mteja.customers.payment_methods.tables import PAYMENT_METHOD_STATUSES, PAYMENT_METHOD_TYPES
+from mteja.customers.payment_methods.tables import PAYMENT_METHOD_STATUSES
 from mteja.kit.http.context import Ctx, IfMatch
 from mteja.kit.http.errors import BODY, CONDITIONAL, errors_for
 from mteja.kit.http.responses import json_response
@@ -30,7 +30,6 @@ router = owned_resource_router(
         plural="payment_methods",
         parent_param="customer_id",
         id_param="payment_method_id",
-        id_prefixes=tuple(PAYMENT_METHOD_TYPES.values()),
         statuses=PAYMENT_METHOD_STATUSES,
         service=PaymentMethodService,
         create_body=PaymentMethodCreate,
@@ -40,6 +39,7 @@ router = owned_resource_router(
         render=render_payment_method,
         etag=payment_method_etag,
         parent_not_found=CustomerNotFound,
+        write_errors=(CustomerRedacted,),
         docs={
             "create": "Attach a payment method; `set_default: true` also makes it the customer's.",
             "get": "Retrieve one of a customer's payment methods.",

@@ -66,7 +66,6 @@ class OwnedResource:
     plural: str  # addresses: list_customer_addresses
     parent_param: str  # customer_id
     id_param: str  # address_id
-    id_prefixes: tuple[str, ...]
     statuses: tuple[str, ...]
     service: type[OwnedResourceService]
     create_body: type[BaseModel]
@@ -77,6 +76,9 @@ class OwnedResource:
     etag: Callable[[Record], str]
     parent_not_found: type[NotFound]
     docs: dict[str, str]  # create, get, update, list: one sentence each
+    # What a create or an update may also answer because of the parent's state (a
+    # redacted customer's sub-resources cannot change).
+    write_errors: tuple[type[MtejaError], ...] = ()
 
 
 def owned_resource_router(
@@ -117,9 +119,7 @@ def owned_resource_router(
     async def list_(parent_id: Parent, ctx: Ctx) -> Response:
         query = parse_query(ctx.request, resource.list_params)
         statuses = parse_statuses(getattr(query, "status", None), resource.statuses)
-        page = await service(ctx.uow, ctx.caller).list(
-            parent_id, statuses, query.window(*resource.id_prefixes)
-        )
+        page = await service(ctx.uow, ctx.caller).list(parent_id, statuses, query.window())
         return list_response(page, render)
 
     one = "/{" + resource.id_param + "}"
@@ -134,7 +134,7 @@ def owned_resource_router(
         name=f"create_{name}",
         description=resource.docs["create"],
         response_model=resource.out,
-        responses=errors_for(*BODY, *IDEMPOTENT, resource.parent_not_found),
+        responses=errors_for(*BODY, *IDEMPOTENT, resource.parent_not_found, *resource.write_errors),
         openapi_extra=idempotent(),
     )
     router.add_api_route(
@@ -153,7 +153,7 @@ def owned_resource_router(
         name=f"update_{name}",
         description=resource.docs["update"],
         response_model=resource.out,
-        responses=errors_for(*BODY, *CONDITIONAL, *not_found),
+        responses=errors_for(*BODY, *CONDITIONAL, *not_found, *resource.write_errors),
     )
     router.add_api_route(
         "",
