@@ -322,3 +322,40 @@ async def test_dashboard_pages_carry_the_security_headers(anon_client: httpx.Asy
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"]
     assert response.headers["cache-control"] == "no-store"
+
+
+# ---- one normalisation of email -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("asha@example.co.tz", "ａsha@example.co.tz"),  # full-width a
+        ("asha@example.co.tz", "ＡＳＨＡ@EXAMPLE.CO.TZ"),  # full-width capitals
+        ("asha@example.co.tz", "asha＠example.co.tz"),  # full-width at sign
+        ("juma@bücher.example", "juma@xn--bcher-kva.example"),  # one IDN domain, two forms
+        ("juma@xn--bcher-kva.example", "JUMA@BÜCHER.EXAMPLE"),
+        ("straße@example.com", "STRASSE@example.com"),  # case folding, not lower-casing
+    ],
+)
+async def test_one_address_in_two_spellings_is_one_customer(
+    client: httpx.AsyncClient, first: str, second: str
+) -> None:
+    created = await client.post(CUSTOMERS, json=customer_body(email=first))
+    assert created.status_code == 201, created.text
+    duplicate = await client.post(CUSTOMERS, json=customer_body(email=second))
+    assert_error(duplicate, 409, "customer_already_exists")
+    for spelling in (first, second):
+        found = await client.get(CUSTOMERS, params={"email": spelling})
+        assert [c["id"] for c in found.json()["data"]] == [created.json()["id"]], spelling
+    other = await create_customer(client)
+    patched = await client.patch(f"{CUSTOMERS}/{other['id']}", json={"email": second})
+    assert_error(patched, 409, "customer_already_exists")
+
+
+async def test_a_full_width_address_is_stored_in_its_ascii_form(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post(CUSTOMERS, json=customer_body(email="ａsha＠ＥＸＡＭＰＬＥ.com"))
+    assert created.status_code == 201, created.text
+    assert created.json()["email"] == "asha@example.com"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -114,17 +115,17 @@ Name = Annotated[str, AfterValidator(_trimmed_name), documented(pattern=NAME_PAT
 
 
 def normalize_email(value: str) -> str:
+    """The address as stored: Unicode compatibility forms folded (NFKC: full-width letters
+    or a full-width ``＠`` are the ASCII ones), then as the email validator normalises it
+    (the domain lower-cased). ``core.identity.email_key`` is how two are compared."""
     storable_text(value)
     try:
-        result = validate_email(value.strip(), check_deliverability=False)
+        result = validate_email(
+            unicodedata.normalize("NFKC", value.strip()), check_deliverability=False
+        )
     except EmailNotValidError:
         raise ValueError("not a valid email address") from None
     return str(result.normalized)
-
-
-def email_key(email: str) -> str:
-    """What makes two addresses the same customer: the whole address, case-folded."""
-    return email.lower()
 
 
 def _spellings(code: str) -> set[str]:
