@@ -128,11 +128,6 @@ def normalize_email(value: str) -> str:
     return str(result.normalized)
 
 
-def _spellings(code: str) -> set[str]:
-    first, second = code[0], code[1]
-    return {a + b for a in (first, first.lower()) for b in (second, second.lower())}
-
-
 def normalize_country(value: str) -> str:
     code = value.strip().upper()
     if code not in COUNTRY_CODES:
@@ -140,12 +135,24 @@ def normalize_country(value: str) -> str:
     return code
 
 
-# Every code in each case a client may write it in; an enum is what generators read best.
-COUNTRY_SPELLINGS = sorted({spelling for code in COUNTRY_CODES for spelling in _spellings(code)})
+def _country_pattern() -> str:
+    """Every code, in any case, as a compact pattern: per first letter, the second letters
+    that follow it (``[Tt][GHJKLMNORTVWZghjklmnortvwz]|…``)."""
+    seconds: dict[str, str] = {}
+    for code in sorted(COUNTRY_CODES):
+        seconds[code[0]] = seconds.get(code[0], "") + code[1]
+    branches = [
+        f"[{first}{first.lower()}][{letters}{letters.lower()}]"
+        for first, letters in seconds.items()
+    ]
+    return r"^\s*(?:" + "|".join(branches) + r")\s*$"
+
+
+COUNTRY_PATTERN = _country_pattern()
 Email = Annotated[
     str, AfterValidator(normalize_email), documented(pattern=EMAIL_PATTERN, maxLength=254)
 ]
-Country = Annotated[str, AfterValidator(normalize_country), documented(enum=COUNTRY_SPELLINGS)]
+Country = Annotated[str, AfterValidator(normalize_country), documented(pattern=COUNTRY_PATTERN)]
 
 
 # Digits with the usual separators; whether they form a number depends on the region.
@@ -244,20 +251,30 @@ def _check_json_tree(root: Any) -> None:
             raise ValueError("must be a JSON object")
 
 
-# Any JSON value custom_data may hold, stated recursively; the OpenAPI document carries it
-# as a component of this name. Its size (8 KiB) and depth are limits no schema can count.
+# The values custom_data may hold, as the OpenAPI document states them (a component of this
+# name): text without NUL, integers within 64 bits, finite numbers, booleans, null, and
+# arrays and objects of those. Deeper nesting is accepted too; the document stops at two
+# levels because client generators cannot read a recursive union. Its size (8 KiB) and
+# depth are limits no schema can count.
 CUSTOM_DATA_VALUE = "CustomDataValue"
 _VALUE_REF = {"$ref": f"#/components/schemas/{CUSTOM_DATA_VALUE}"}
 _KEY = {"type": "string", "pattern": STORABLE_TEXT_PATTERN}
+_BOUNDS = {"minimum": -_JSON_SAFE_INT, "maximum": _JSON_SAFE_INT - 1}
+_SCALARS: list[dict[str, Any]] = [
+    _KEY,
+    {"type": "integer", **_BOUNDS},
+    {"type": "number", **_BOUNDS},
+    {"type": "boolean"},
+]
+# Null last: openapi-python-client cannot read an array branch after a null one.
+_NULL = {"type": "null"}
+_SCALAR = {"anyOf": [*_SCALARS, _NULL]}
 CUSTOM_DATA_VALUE_SCHEMA = {
     "anyOf": [
-        _KEY,
-        {"type": "integer", "minimum": -_JSON_SAFE_INT, "maximum": _JSON_SAFE_INT - 1},
-        {"type": "number", "minimum": -_JSON_SAFE_INT, "maximum": _JSON_SAFE_INT - 1},
-        {"type": "boolean"},
-        {"type": "null"},
-        {"type": "array", "items": _VALUE_REF},
-        {"type": "object", "propertyNames": _KEY, "additionalProperties": _VALUE_REF},
+        *_SCALARS,
+        {"type": "array", "items": _SCALAR},
+        {"type": "object", "propertyNames": _KEY, "additionalProperties": _SCALAR},
+        _NULL,
     ]
 }
 CustomData = Annotated[

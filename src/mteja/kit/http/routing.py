@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, params
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 from starlette.responses import Response
 
 from mteja.core.errors import MtejaError, NotFound
@@ -79,6 +79,13 @@ class OwnedResource:
     # What a create or an update may also answer because of the parent's state (a
     # redacted customer's sub-resources cannot change).
     write_errors: tuple[type[MtejaError], ...] = ()
+
+
+def _list_model(resource: OwnedResource) -> type[BaseModel]:
+    """The list envelope under a name of its own (``ListOfPaymentMethodOut``): a generic
+    over a union would be named after its whole type expression in the document."""
+    singular = "".join(word.title() for word in resource.singular.split("_"))
+    return create_model(f"ListOf{singular}Out", __base__=ListOf[resource.out])  # type: ignore[name-defined]
 
 
 def owned_resource_router(
@@ -161,7 +168,7 @@ def owned_resource_router(
         methods=["GET"],
         name=f"list_{names}",
         description=resource.docs["list"],
-        response_model=ListOf[resource.out],  # type: ignore[name-defined]
+        response_model=_list_model(resource),
         responses=errors_for(*INVALID, resource.parent_not_found),
         openapi_extra={"parameters": query_parameters(resource.list_params)},
     )
