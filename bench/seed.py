@@ -134,6 +134,7 @@ class RowFactory:
         return {
             "account_id": self.account_id,
             "id": customer_id,
+            "external_id": None,
             "name": name,
             "email": email,
             "phone": phone,
