@@ -146,6 +146,7 @@ class RowFactory:
             "version": 1,
             "created_at": created_at,
             "updated_at": created_at,
+            "redacted_at": None,
         }
 
 
