@@ -98,6 +98,12 @@ async def _delivering(settings: Settings, api_db: Database) -> AsyncIterator[Non
             await own_db.dispose()
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one ``mteja serve`` process, from its environment: the factory that the
+    ASGI server calls in each of its processes."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings) -> FastAPI:
     configure_logging(settings.log_level)
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
