@@ -21,8 +21,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     auth_cache: bool = Field(
         default=True,
-        description="Cache verified API keys in memory (PostgreSQL only; revocations are "
-        "pushed to every server with LISTEN/NOTIFY).",
+        description="Cache verified API keys in memory (revocations reach every server: "
+        "LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version on SQLite).",
     )
 
     event_retention_days: int = Field(

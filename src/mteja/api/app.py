@@ -10,11 +10,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
@@ -34,7 +32,7 @@ from mteja.customers.payment_methods.routes import router as payment_methods_rou
 from mteja.customers.routes import router as customers_router
 from mteja.dashboard.pages import Dashboard
 from mteja.dashboard.routes import ROUTERS as DASHBOARD_ROUTERS
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
 from mteja.kit.http.errors import handle_http_exception, handle_mteja_error, handle_validation_error
@@ -99,6 +97,12 @@ async def _delivering(settings: Settings, api_db: Database) -> AsyncIterator[Non
         await task
         if own_db is not None:
             await own_db.dispose()
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``mteja serve`` process, from its environment: the factory that the
+    ASGI server calls in each of its processes."""
+    return create_app(Settings())
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -175,7 +179,7 @@ def create_app(settings: Settings) -> FastAPI:
         """The database is reachable and migrated to the version this server expects."""
         try:
             revision = await current_revision(db)
-        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+        except DATABASE_ERRORS as error:
             reason = type(error).__name__
             return json_response({"status": "unavailable", "reason": reason}, status=503)
         if revision != expected_revision:
