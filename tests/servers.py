@@ -30,6 +30,7 @@ from mteja.db import migrate
 from mteja.db.engine import Database
 from mteja.db.sql import Sql
 from tests.conftest import (
+    UNLIMITED,
     _create_postgres_database,
     _drop_postgres_database,
     operator,
@@ -60,7 +61,13 @@ def mteja_command() -> list[str]:
 
 def server_environment(database_url: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("MTEJA_")}
-    env.update(MTEJA_DATABASE_URL=database_url, MTEJA_LOG_LEVEL="warning")
+    # Load and fault tests send more than a merchant's budget from one address; the rate
+    # limits' own tests set MTEJA_RATE_LIMIT_PER_SECOND themselves.
+    env.update(
+        MTEJA_DATABASE_URL=database_url,
+        MTEJA_LOG_LEVEL="warning",
+        MTEJA_RATE_LIMIT_PER_SECOND=str(UNLIMITED),
+    )
     return env
 
 

@@ -37,6 +37,7 @@ from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
 from mteja.kit.http.errors import handle_http_exception, handle_mteja_error, handle_validation_error
 from mteja.kit.http.responses import json_response
+from mteja.kit.ratelimit import RateLimiter
 from mteja.webhooks.routes import redeliver_router
 from mteja.webhooks.routes import router as webhooks_router
 from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
@@ -109,6 +110,12 @@ def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.database_url, pool_size=settings.db_pool_size)
     authenticator = Authenticator(db, cache=settings.auth_cache)
     metrics = Metrics()
+    limiter = RateLimiter(
+        settings.rate_limit_per_second,
+        redis_url=settings.redis_url,
+        key_prefix=settings.redis_key_prefix,
+        watch=metrics.rate_limit_store(),
+    )
     expected_revision = head_revision()
 
     @asynccontextmanager
@@ -117,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
             await authenticator.start()
             stack.push_async_callback(db.dispose)
             stack.push_async_callback(authenticator.stop)
+            stack.push_async_callback(limiter.close)
             _settle_garbage_collector()
             await stack.enter_async_context(_pruning(db, settings))
             if settings.webhook_worker:
@@ -139,13 +147,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = authenticator
+    app.state.rate_limiter = limiter
     app.state.dashboard = Dashboard(settings)
     # Added in reverse order of running: RequestMiddleware (authentication) runs first,
     # then the unit of work (and idempotency), then the hot routes, then FastAPI's own
     # routing.
     app.add_middleware(HotRoutes)
     app.add_middleware(UnitOfWorkMiddleware)
-    app.add_middleware(RequestMiddleware, metrics=metrics)
+    app.add_middleware(RequestMiddleware, metrics=metrics, limiter=limiter)
     app.add_exception_handler(MtejaError, handle_mteja_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
