@@ -26,6 +26,7 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
+from mteja.db.rows import rows_params, values_of_rows
 from mteja.db.sql import Bound, Record, Sql, UniqueViolation
 from mteja.kit.repository import ScopedRepository
 
@@ -103,6 +104,30 @@ def _insert(dialect_insert: Any) -> Sql:
 _INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
 
 
+_INSERT_OF: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_ALL_COLUMNS = tuple(c.name for c in customers.c)
+
+
+@cache
+def _insert_many(dialect: str, count: int) -> Sql:
+    """``count`` new customers in one statement; rows that meet an existing email or
+    external id are left out of what it returns, as a single insert's are."""
+    rows = values_of_rows(customers, _ALL_COLUMNS, count)
+    statement = _INSERT_OF[dialect](customers).values(rows).on_conflict_do_nothing()
+    return Sql(statement.returning(*_COLUMNS))
+
+
+@cache
+def _owners(emails: int, external_ids: int) -> Sql:
+    """The customers holding any of these email keys or external ids: each side a probe
+    of its unique index."""
+    found = one_of(customers.c.email_key, "email_key", emails)
+    if external_ids:
+        found = found | one_of(customers.c.external_id, "external_id", external_ids)
+    columns = (customers.c.id, customers.c.email_key, customers.c.external_id)
+    return Sql(select(*columns).where(_IN_ACCOUNT, found))
+
+
 @cache
 def _by_phones(count: int) -> Sql:
     return Sql(
@@ -173,6 +198,30 @@ class CustomerRepository(ScopedRepository):
         """The insert of a new customer, returning its row, or no row when the account
         already has a customer with this email; run with its event by the recorder."""
         return Bound(_INSERT[self.conn.dialect], self.row_params(values))
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, Record]:
+        """Inserts new customers in one statement; the rows stored, by id. A row missing
+        from the answer met a unique value stored since its owner was looked up."""
+        params = rows_params([{**row, "account_id": self.account_id} for row in rows])
+        stored = await self.conn.all(_insert_many(self.conn.dialect, len(rows)), params)
+        return {str(row["id"]): row for row in stored}
+
+    async def owners(
+        self, email_keys: Sequence[str], external_ids: Sequence[str]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Which customers already hold these email keys and external ids:
+        ``({email_key: id}, {external_id: id})``."""
+        params: dict[str, Any] = {"account_id": self.account_id}
+        params.update({f"email_key_{i}": value for i, value in enumerate(email_keys)})
+        params.update({f"external_id_{i}": value for i, value in enumerate(external_ids)})
+        rows = await self.conn.all(_owners(len(email_keys), len(external_ids)), params)
+        wanted_emails, wanted_ids = set(email_keys), set(external_ids)
+        by_email = {row["email_key"]: str(row["id"]) for row in rows}
+        by_external_id = {row["external_id"]: str(row["id"]) for row in rows}
+        return (
+            {key: owner for key, owner in by_email.items() if key in wanted_emails},
+            {key: owner for key, owner in by_external_id.items() if key in wanted_ids},
+        )
 
     async def id_by_email_key(self, email_key: str) -> str | None:
         params = {"account_id": self.account_id, "email_key": email_key}
