@@ -187,7 +187,9 @@ async def test_the_document_describes_the_route(client: httpx.AsyncClient) -> No
     schema = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
     customers = schema["properties"]["customers"]
     assert (customers["minItems"], customers["maxItems"]) == (1, 100)
-    assert customers["items"]["$ref"].endswith("/CustomerCreate")
+    # Any object: an item the single create would refuse is that item's 400, not the
+    # request's, so the document must not call the request invalid for it.
+    assert customers["items"]["type"] == "object"
     assert "200" in operation["responses"]
 
 
