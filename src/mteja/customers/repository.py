@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from mteja.core.identity import email_match_key, name_key
 from mteja.core.paging import Window
 from mteja.core.validation import email_key
-from mteja.customers.tables import customers
+from mteja.customers.tables import customer_counts, customers
 from mteja.db.keyset import (
     KeysetShape,
     keyset_page,
@@ -70,27 +70,20 @@ _BY_NAME_KEY = Sql(
     .limit(_MATCH_LIMIT)
 )
 _DELETE = Sql(delete(customers).where(_BY_ID).returning(*_COLUMNS))
-# Served by the (account_id, status, id) index alone.
+# Both read the counts the triggers keep (migration 0030): a few rows per day of the
+# account's life, never its customers.
+_IN_ACCOUNT_COUNTS = customer_counts.c.account_id == bindparam("account_id")
 _COUNT_BY_STATUS = Sql(
-    select(customers.c.status, func.count()).where(_IN_ACCOUNT).group_by(customers.c.status)
+    select(customer_counts.c.status, func.sum(customer_counts.c.customers))
+    .where(_IN_ACCOUNT_COUNTS)
+    .group_by(customer_counts.c.status)
 )
-
-
-@cache
-def _created_per_day(dialect: str) -> Sql:
-    """Customers per UTC day from a lower id bound on: a range of the primary key."""
-    if dialect == "postgresql":
-        day: Any = func.to_char(func.timezone("UTC", customers.c.created_at), literal("YYYY-MM-DD"))
-    else:
-        # SQLite keeps timestamps as naive UTC text, "YYYY-MM-DD HH:MM:SS…".
-        day = func.substr(customers.c.created_at, 1, 10)
-    day = day.label("day")
-    return Sql(
-        select(day, func.count())
-        .where(_IN_ACCOUNT, customers.c.id >= bindparam("min_id"))
-        .group_by(day)
-        .order_by(day)
-    )
+_CREATED_PER_DAY = Sql(
+    select(customer_counts.c.day, func.sum(customer_counts.c.customers))
+    .where(_IN_ACCOUNT_COUNTS, customer_counts.c.day >= bindparam("first_day"))
+    .group_by(customer_counts.c.day)
+    .order_by(customer_counts.c.day)
+)
 
 
 def _insert(dialect_insert: Any) -> Sql:
@@ -274,10 +267,11 @@ class CustomerRepository(ScopedRepository):
         rows = await self.conn.all(_COUNT_BY_STATUS, {"account_id": self.account_id})
         return {str(row[0]): int(row[1]) for row in rows}
 
-    async def created_per_day(self, min_id: str) -> dict[str, int]:
-        """``{"2026-11-25": 12, …}``: customers created per UTC day, ids from ``min_id`` on."""
-        params = {"account_id": self.account_id, "min_id": min_id}
-        rows = await self.conn.all(_created_per_day(self.conn.dialect), params)
+    async def created_per_day(self, first_day: str) -> dict[str, int]:
+        """``{"2026-11-25": 12, …}``: customers (still there) created per UTC day, from
+        ``first_day`` (``YYYY-MM-DD``) on."""
+        params = {"account_id": self.account_id, "first_day": first_day}
+        rows = await self.conn.all(_CREATED_PER_DAY, params)
         return {str(row[0]): int(row[1]) for row in rows}
 
     async def delete(self, customer_id: str) -> Record | None:

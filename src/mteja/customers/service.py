@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from mteja.core.context import Caller
@@ -16,7 +16,7 @@ from mteja.core.errors import (
 )
 from mteja.core.etags import matches_etag
 from mteja.core.ids import is_valid_id, new_id_at
-from mteja.core.paging import Page, Window, page_from_rows, parse_statuses, ulid_bound
+from mteja.core.paging import Page, Window, page_from_rows, parse_statuses
 from mteja.core.time import utcnow
 from mteja.core.validation import email_key, is_national, storable_text, to_e164
 from mteja.core.values import same_value
@@ -165,11 +165,9 @@ class CustomerService:
         """Customers created on each of the last ``days`` UTC days, today last; zeros kept."""
         today = utcnow().date()
         first = today - timedelta(days=days - 1)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        min_id = "cus_" + ulid_bound(start)
         conn = await self.uow.read()
         repo = CustomerRepository(conn, self.caller.account_id)
-        counts = await repo.created_per_day(min_id)
+        counts = await repo.created_per_day(first.isoformat())
         every_day = (first + timedelta(days=offset) for offset in range(days))
         return [(day, counts.get(day.isoformat(), 0)) for day in every_day]
 
