@@ -57,11 +57,10 @@ customers = Table(
     Index("ix_customers_account_id_name_key", "account_id", "name_key"),
 )
 
-# How many customers each account has, by the UTC day they were created, their status and
-# a slot (the id's last character, spreading one day's creates over rows that concurrent
-# writers do not queue on). Kept by triggers on customers, in the transaction of every
-# write, so the dashboard's counts never read the customers themselves (decision 0024).
-COUNT_SLOTS = 8
+# How many customers each account has, by the UTC day they were created and their status,
+# summed over slots (one per writing connection, so that concurrent writers do not queue
+# on one row). Kept by triggers on customers, in the transaction of every write, so the
+# dashboard's counts never read the customers themselves (migration 0030, decision 0024).
 customer_counts = Table(
     "customer_counts",
     metadata,

@@ -2,11 +2,17 @@
 
 Triggers on customers keep ``customer_counts`` exact in the transaction of every insert,
 status change and delete, whoever writes (the API, a batch, the dashboard, a merge,
-redaction, a bulk load with COPY). PostgreSQL: statement-level triggers over the
-transition tables, one upsert per statement whatever its row count, in key order so that
-two writers lock the rows they share in the same order. SQLite: row-level triggers (it
-has no other kind), each an upsert of one row. The counts are filled from the customers
-already stored.
+redaction, a bulk load with COPY). A count is the sum over its slots.
+
+PostgreSQL: statement-level triggers over the transition tables, one upsert per statement
+whatever its row count, in key order so that two writers lock the rows they share in the
+same order. Each connection adds to the slot of its backend (``pg_backend_pid() % 16``):
+a counts row stays locked until its transaction commits, and concurrent writers of one
+account would otherwise queue on it. A slot may go negative (a customer counted in one
+slot and deleted through another); only sums are read. SQLite: row-level triggers (it has
+no other kind) into slot 0; it has one writer at a time anyway.
+
+The counts are filled from the customers already stored.
 
 Revision ID: 0030
 Revises: 0009
@@ -23,8 +29,6 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-# The slot: the id's last character is random (a ULID's tail, 32 letters), and modulo 8
-# spreads evenly.
 _POSTGRES_UPSERT = """
     INSERT INTO customer_counts AS counts (account_id, day, status, slot, customers)
     SELECT account_id, day, status, slot, sum(delta) FROM ({rows}) AS changes
@@ -37,15 +41,15 @@ _POSTGRES_UPSERT = """
 
 _ADDED = (
     "SELECT account_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, status, "
-    "ascii(right(id, 1)) % 8 AS slot, 1 AS delta FROM new_rows"
+    "pg_backend_pid() % 16 AS slot, 1 AS delta FROM new_rows"
 )
 _REMOVED = (
     "SELECT account_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, status, "
-    "ascii(right(id, 1)) % 8 AS slot, -1 AS delta FROM old_rows"
+    "pg_backend_pid() % 16 AS slot, -1 AS delta FROM old_rows"
 )
 _STATUS_MOVES = """
     SELECT was.account_id, to_char(was.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-           moved.status, ascii(right(was.id, 1)) % 8 AS slot, moved.delta
+           moved.status, pg_backend_pid() % 16 AS slot, moved.delta
     FROM old_rows AS was
     JOIN new_rows AS now ON now.account_id = was.account_id AND now.id = was.id
     CROSS JOIN LATERAL (VALUES (was.status, -1), (now.status, 1)) AS moved(status, delta)
@@ -78,9 +82,7 @@ _POSTGRES_TRIGGERS = (
     "FOR EACH STATEMENT EXECUTE FUNCTION customer_counts_change()",
 )
 
-_SQLITE_KEY = (
-    "{row}.account_id, substr({row}.created_at, 1, 10), {status}, unicode(substr({row}.id, -1)) % 8"
-)
+_SQLITE_KEY = "{row}.account_id, substr({row}.created_at, 1, 10), {status}, 0"
 _SQLITE_ADD = (
     "INSERT INTO customer_counts (account_id, day, status, slot, customers) "
     "VALUES ({key}, {delta}) "
@@ -108,13 +110,12 @@ _BACKFILL = {
     "postgresql": """
         INSERT INTO customer_counts (account_id, day, status, slot, customers)
         SELECT account_id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), status,
-               ascii(right(id, 1)) % 8, count(*)
+               0, count(*)
         FROM customers GROUP BY 1, 2, 3, 4
     """,
     "sqlite": """
         INSERT INTO customer_counts (account_id, day, status, slot, customers)
-        SELECT account_id, substr(created_at, 1, 10), status, unicode(substr(id, -1)) % 8,
-               count(*)
+        SELECT account_id, substr(created_at, 1, 10), status, 0, count(*)
         FROM customers GROUP BY 1, 2, 3, 4
     """,
 }
