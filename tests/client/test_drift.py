@@ -38,6 +38,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "DuplicateOut": models.Duplicate,
     "DuplicatesOut": models.Duplicates,
     "PersonExportOut": models.PersonExport,
+    "PortalSessionOut": models.PortalSession,
     "WebhookEndpointOut": models.WebhookEndpoint,
     "WebhookEndpointCreatedOut": models.WebhookEndpointWithSecret,
     "DeliveryOut": models.Delivery,
@@ -68,6 +69,7 @@ PARAMS: dict[str, type] = {
 ARGUMENTS = {
     "RedeliverRequest": {"webhook_endpoint_id"},
     "MergeRequest": {"source_customer_id"},
+    "PortalSessionCreate": {"return_url", "locale"},
 }
 
 # List route -> SDK list params (besides ``cursor``, which paging sends).
