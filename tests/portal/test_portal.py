@@ -116,7 +116,7 @@ async def test_the_customer_changes_name_address_and_mobile_money_as_the_portal(
         page = await open_page(http, session["url"])
         assert page.status_code == 200
         assert page.headers["cache-control"] == "no-store"
-        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["referrer-policy"] == "same-origin"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         assert customer["email"] in page.text
         saved = await post(

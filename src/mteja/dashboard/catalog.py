@@ -62,6 +62,8 @@ KISWAHILI: dict[str, str] = {
     "reason_name": "jina lilelile",
     # Duplicates, merge, export, erasure and the portal link.
     "Possible duplicates": "Wanaoweza kuwa nakala",
+    "Find a customer": "Tafuta mteja",
+    "Find": "Tafuta",
     "Why": "Kwa nini",
     "Merge into this customer": "Unganisha kwa mteja huyu",
     "No likely duplicates.": "Hakuna wanaoelekea kuwa nakala.",

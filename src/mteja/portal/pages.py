@@ -33,8 +33,9 @@ CONTENT_SECURITY_POLICY = (
 _HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
-    # The link is the key to the page: it must never leave in a Referer.
-    "Referrer-Policy": "no-referrer",
+    # The link is the key to the page: it must never leave for another site in a Referer.
+    # Not no-referrer: browsers then send "Origin: null" on the page's own forms.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 _CSRF_CONTEXT = b"mteja.portal.csrf"
