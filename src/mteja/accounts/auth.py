@@ -5,6 +5,13 @@ a short while. The cache is trusted only while a LISTEN connection is up: a revo
 committed by any process (``mteja keys revoke``, another server) evicts the key in every
 server, and a lost connection empties the cache and turns it off until it is back.
 A generation counter stops a lookup that raced with a revocation from re-caching the key.
+
+SQLite has no LISTEN, but it tells each connection whether anything was committed by
+another since it last asked (``PRAGMA data_version``, a read of shared memory). The
+cache is trusted only while that has not changed: any commit, by this process's writer,
+a ``mteja keys revoke`` or another server on the file, empties it, so a revoked key is
+refused on the next request. Under a steady stream of writes the cache rarely holds, and
+each request reads its key, as without a cache.
 """
 
 from __future__ import annotations
@@ -30,14 +37,18 @@ _CACHE_MAX_ENTRIES = 10_000
 class Authenticator:
     def __init__(self, db: Database, *, cache: bool) -> None:
         self.db = db
-        self._cache_wanted = cache and not db.is_sqlite
+        self._cache_wanted = cache
         self._cache_live = False
+        self._data_version: int | None = None
         self._generation = 0
         self._cache: dict[str, tuple[str, str, float]] = {}
         self._listener: RevocationListener | None = None
 
     async def start(self) -> None:
-        if self._cache_wanted:
+        if self._cache_wanted and self.db.is_sqlite:
+            subscribe_to_local_revocations(self._evict)
+            self._reset(True)
+        elif self._cache_wanted:
             subscribe_to_local_revocations(self._evict)
             self._listener = RevocationListener(
                 self.db.url, on_revoked=self._evict, on_reset=self._reset
@@ -74,6 +85,8 @@ class Authenticator:
         return account_id
 
     async def _lookup(self, uow: UnitOfWork, key_id: str) -> tuple[str, str]:
+        if self._cache_live and self.db.is_sqlite:
+            self._check_sqlite_commits()
         cached = self._cache.get(key_id)
         if cached is not None and self._cache_live and cached[2] > time.monotonic():
             return cached[0], cached[1]
@@ -87,6 +100,13 @@ class Authenticator:
             expires = time.monotonic() + _CACHE_TTL_SECONDS
             self._cache[key_id] = (row["account_id"], row["secret_hash"], expires)
         return row["account_id"], row["secret_hash"]
+
+    def _check_sqlite_commits(self) -> None:
+        version = self.db.sqlite_data_version()
+        if version is None or version != self._data_version:
+            self._generation += 1
+            self._cache.clear()
+            self._data_version = version
 
     def _evict(self, key_id: str) -> None:
         self._generation += 1

@@ -139,6 +139,10 @@ KISWAHILI: dict[str, str] = {
     "not been revoked.": "Ufunguo huo haukufanya kazi. Hakikisha umenakili ufunguo wote wa "
     "siri na kwamba haujabatilishwa.",
     "You have signed out.": "Umetoka.",
+    "Too many failed sign-ins from your address. Wait {seconds} seconds, then try again.": (
+        "Majaribio mengi mno ya kuingia yameshindwa kutoka anwani yako. Subiri sekunde "
+        "{seconds}, kisha ujaribu tena."
+    ),
     "Your session ended because its API key was revoked. Sign in with an active key.": (
         "Kipindi chako kimeisha kwa sababu ufunguo wake wa API umebatilishwa. "
         "Ingia kwa ufunguo unaotumika."
