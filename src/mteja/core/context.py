@@ -14,6 +14,7 @@ class Principal:
 
     account_id: str
     key_id: str
+    livemode: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,9 @@ class Caller:
 
     @classmethod
     def api_key(cls, principal: Principal, request_id: str | None) -> Caller:
-        return cls(principal.account_id, "api_key", principal.key_id, request_id)
+        return cls(
+            principal.account_id, "api_key", principal.key_id, request_id, principal.livemode
+        )
 
     @classmethod
     def system(cls, account_id: str) -> Caller:
