@@ -117,7 +117,7 @@ async def test_a_tampered_session_cookie_is_no_session(app: FastAPI, account: Cr
         http.cookies.set("mteja_session", value[:-2] + "xx", domain="mteja.test", path="/dashboard")
         response = await http.get("/dashboard")
         assert response.status_code == 303
-        assert response.headers["location"].startswith("/dashboard/sign-in?notice=expired")
+        assert response.headers["location"].startswith("/dashboard/sign-in?notice=ended")
 
 
 async def test_revoking_the_key_ends_the_session_at_the_next_request(
