@@ -12,7 +12,6 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from mteja.accounts.service import AccountService, CreatedAccount, CreatedKey
 from mteja.config import Settings
@@ -259,18 +258,25 @@ def keys_list(account_id: str, as_json: JsonFlag = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    table = Table("id", "mode", "ends with", "created", "expires", "last used", "revoked")
+    # Plain columns, not a rich table: a table shrinks to the terminal and wraps the
+    # timestamps, and operators read and grep this in narrow terminals and logs alike.
+    lines = [("id", "mode", "ends with", "created", "expires", "last used", "revoked")]
     for key in keys:
-        table.add_row(
-            key.id,
-            "live" if key.livemode else "test",
-            f"…{key.hint}",
-            _minute(key.created_at),
-            _minute(key.expires_at),
-            _minute(key.last_used_at),
-            _minute(key.revoked_at),
+        lines.append(
+            (
+                key.id,
+                "live" if key.livemode else "test",
+                f"…{key.hint}",
+                _minute(key.created_at),
+                _minute(key.expires_at),
+                _minute(key.last_used_at),
+                _minute(key.revoked_at),
+            )
         )
-    console.print(table)
+    widths = [max(len(line[column]) for line in lines) for column in range(len(lines[0]))]
+    for line in lines:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        typer.echo("  ".join(cells).rstrip())
 
 
 def _maybe(value: datetime | None) -> str | None:
@@ -278,7 +284,7 @@ def _maybe(value: datetime | None) -> str | None:
 
 
 def _minute(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
 @keys_app.command("revoke")
