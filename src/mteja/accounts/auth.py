@@ -7,6 +7,13 @@ server, and a lost connection empties the cache and turns it off until it is bac
 A generation counter stops a lookup that raced with a revocation from re-caching the key.
 A cached key keeps its expiry, judged on every request; rolling a key (which shortens the
 old key's life) evicts it like a revocation.
+
+SQLite has no LISTEN, but it tells each connection whether anything was committed by
+another since it last asked (``PRAGMA data_version``, a read of shared memory). The
+cache is trusted only while that has not changed: any commit, by this process's writer,
+a ``mteja keys revoke`` or another server on the file, empties it, so a revoked key is
+refused on the next request. Under a steady stream of writes the cache rarely holds, and
+each request reads its key, as without a cache.
 """
 
 from __future__ import annotations
@@ -38,8 +45,9 @@ _Found = tuple[str, str, datetime | None, float]
 class Authenticator:
     def __init__(self, db: Database, *, cache: bool) -> None:
         self.db = db
-        self._cache_wanted = cache and not db.is_sqlite
+        self._cache_wanted = cache
         self._cache_live = False
+        self._data_version: int | None = None
         self._generation = 0
         self._cache: dict[str, _Found] = {}
         self._listener: RevocationListener | None = None
@@ -47,7 +55,10 @@ class Authenticator:
 
     async def start(self) -> None:
         self.usage.start()
-        if self._cache_wanted:
+        if self._cache_wanted and self.db.is_sqlite:
+            subscribe_to_local_revocations(self._evict)
+            self._reset(True)
+        elif self._cache_wanted:
             subscribe_to_local_revocations(self._evict)
             self._listener = RevocationListener(
                 self.db.url, on_revoked=self._evict, on_reset=self._reset
@@ -84,6 +95,8 @@ class Authenticator:
         return Principal(account_id=account_id, key_id=presented.key_id)
 
     async def _lookup(self, uow: UnitOfWork, key_id: str) -> _Found:
+        if self._cache_live and self.db.is_sqlite:
+            self._check_sqlite_commits()
         cached = self._cache.get(key_id)
         if cached is not None and self._cache_live and cached[3] > time.monotonic():
             return cached
@@ -102,6 +115,13 @@ class Authenticator:
                 self._cache.clear()
             self._cache[key_id] = found
         return found
+
+    def _check_sqlite_commits(self) -> None:
+        version = self.db.sqlite_data_version()
+        if version is None or version != self._data_version:
+            self._generation += 1
+            self._cache.clear()
+            self._data_version = version
 
     def _evict(self, key_id: str) -> None:
         self._generation += 1

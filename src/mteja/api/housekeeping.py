@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import asyncpg
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
 from mteja.accounts.sessions import prune_sessions
 from mteja.core.time import utcnow
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.uow import UnitOfWork
 from mteja.events.service import prune_events
 from mteja.idempotency.service import expire_idempotency_keys
@@ -41,5 +39,5 @@ async def prune_forever(db: Database, *, event_retention: timedelta, every: floa
             events, keys = await prune_once(db, event_retention=event_retention)
             if events or keys:
                 log.info("pruned", events=events, idempotency_keys=keys)
-        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("pruning failed", error_type=type(error).__name__)

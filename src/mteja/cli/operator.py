@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import secrets
 import signal
 from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
@@ -77,6 +79,15 @@ def serve(
         str | None, typer.Option(help="Interface to bind \\[default: 127.0.0.1].")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port \\[default: 8000].")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes on the one port, each with its own connections; about "
+            "one per core on PostgreSQL (see docs/performance.md for SQLite).",
+        ),
+    ] = 1,
     no_worker: Annotated[
         bool,
         typer.Option(
@@ -87,11 +98,15 @@ def serve(
     """Migrate the database, then serve the API and its docs, and deliver webhooks."""
     import uvicorn
 
-    from mteja.api.app import create_app
-
     settings = Settings()
+    # The server processes read their settings from the environment, as this one did.
     if no_worker:
-        settings = settings.model_copy(update={"webhook_worker": False})
+        os.environ["MTEJA_WEBHOOK_WORKER"] = "false"
+    if workers > 1 and settings.session_secret is None:
+        # One random secret for all of them, so that a dashboard session signed by one
+        # process is good in the others; a restart still signs everyone out.
+        os.environ["MTEJA_SESSION_SECRET"] = secrets.token_urlsafe(32)
+    # Start-up work happens once, here, before any server process starts.
     _run(migrate.upgrade(settings.database_url))
     created = _run(_with_accounts(settings, lambda s: s.create_default_account_if_none()))
     if created is not None:
@@ -99,12 +114,17 @@ def serve(
             created, f"http://{host or settings.host}:{port or settings.port}"
         )
     uvicorn.run(
-        create_app(settings),
+        "mteja.api.app:app_from_environment",
+        factory=True,
+        workers=workers,
         host=host or settings.host,
         port=port or settings.port,
         access_log=False,  # our own request log line replaces it, without query strings
         log_level="warning",
         server_header=False,
+        # A process that answers no health check for this long is replaced. uvicorn's 5 s
+        # killed processes still importing the app on a busy 2-core machine.
+        timeout_worker_healthcheck=60,
     )
 
 

@@ -157,6 +157,16 @@ class UnsupportedMediaType(MtejaError):
     default_message = "Request bodies must be JSON: send 'Content-Type: application/json'."
 
 
+class RateLimited(MtejaError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limited"
+    default_message = "Too many requests: retry after the number of seconds in Retry-After."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(retry_after)})
+
+
 class InternalError(MtejaError):
     pass
 

@@ -90,6 +90,10 @@ KISWAHILI: dict[str, str] = {
         "Umeingia kwa ufunguo wa majaribio: unaona na kubadilisha data ya majaribio tu, "
         "kamwe si data halisi."
     ),
+    "Too many failed sign-ins from your address. Wait {seconds} seconds, then try again.": (
+        "Majaribio mengi mno ya kuingia yameshindwa kutoka anwani yako. Subiri sekunde "
+        "{seconds}, kisha ujaribu tena."
+    ),
     "Your session has ended: it was signed out, it expired, or its API key was revoked or "
     "expired. Please sign in again.": (
         "Kipindi chako kimeisha: kilitolewa, muda wake ulikwisha, au ufunguo wake wa API "

@@ -41,6 +41,7 @@ from mteja.dashboard.session import (
     new_token,
 )
 from mteja.kit.http.context import unit_of_work_of
+from mteja.kit.ratelimit import RateLimiter
 
 router = APIRouter(prefix=COOKIE_PATH, include_in_schema=False, route_class=DashboardRoute)
 CHART_DAYS = 30
@@ -65,7 +66,12 @@ async def sign_in_page(request: Request) -> Response:
 
 
 def _sign_in_form(
-    request: Request, *, status: int = 200, notice: str | None = None, failed: bool = False
+    request: Request,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+    failed: bool = False,
+    retry_after: int | None = None,
 ) -> Response:
     token = new_token()
     response = render(
@@ -76,8 +82,11 @@ def _sign_in_form(
         sign_in_token=token,
         notice=notice,
         failed=failed,
+        retry_after=retry_after,
         next_path=_safe_next(request.query_params.get("next")),
     )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     cookie = dashboard_of(request).signer.sign_in_cookie(token)
     set_cookie(request, response, SIGN_IN_COOKIE, cookie, max_age=SIGN_IN_MAX_AGE)
     return response
@@ -89,6 +98,12 @@ async def sign_in(request: Request) -> Response:
     form = await read_form(request)
     signer = dashboard_of(request).signer
     check_token(signer.sign_in_token_of(request.cookies.get(SIGN_IN_COOKIE)), form)
+    # Failed sign-ins share the budget of the address's failed API authentications
+    # (docs/rate-limits.md): a guesser gains nothing by switching between the two.
+    limiter: RateLimiter = request.app.state.rate_limiter
+    address = request.client.host if request.client else "unknown"
+    if limiter.enabled and (refusing := limiter.refusing(address)) is not None:
+        return _sign_in_form(request, status=429, retry_after=refusing.retry_after)
     authenticator: Authenticator = request.app.state.authenticator
     uow = unit_of_work_of(request)
     try:
@@ -96,6 +111,10 @@ async def sign_in(request: Request) -> Response:
             uow, "Bearer " + form.get("api_key", "").strip()
         )
     except AuthenticationFailed:
+        if limiter.enabled:
+            decision = await limiter.failed_authentication(address)
+            if not decision.allowed:
+                return _sign_in_form(request, status=429, retry_after=decision.retry_after)
         # One message for every failure: it must not tell a wrong key from a revoked one.
         return _sign_in_form(request, status=401, failed=True)
     token, _ = await SessionService(uow).open(principal)
