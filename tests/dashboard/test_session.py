@@ -272,9 +272,8 @@ async def test_the_session_cookie_is_a_random_token_whose_hash_alone_is_stored(
         await sign_in(http, account.api_key)
         token = http.cookies["mteja_session"]
     async with reading(app.state.db) as conn:
-        cells = [
-            str(cell) for row in await conn.all(Sql(select(dashboard_sessions)), {}) for cell in row
-        ]
+        rows = await conn.all(Sql(select(dashboard_sessions)), {})
+        cells = [str(row[column.name]) for row in rows for column in dashboard_sessions.c]
     assert token not in cells
     assert hashlib.sha256(token.encode()).hexdigest() in cells
 
