@@ -21,8 +21,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     auth_cache: bool = Field(
         default=True,
-        description="Cache verified API keys in memory (PostgreSQL only; revocations are "
-        "pushed to every server with LISTEN/NOTIFY).",
+        description="Cache verified API keys in memory (revocations reach every server: "
+        "LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version on SQLite).",
     )
 
     event_retention_days: int = Field(
@@ -71,9 +71,16 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(
         default=None,
         min_length=32,
-        description="Signs the dashboard's session cookies. Unset: a random secret per "
-        "process, so a restart signs everyone out and several processes cannot share "
-        "sessions; set the same value (32+ characters) on every process to keep them.",
+        description="Signs the dashboard's sign-in form token (sessions themselves are kept "
+        "in the database). Unset: a random secret per process, so a sign-in form opened "
+        "before a restart must be reloaded; set the same value (32+ characters) on every "
+        "process behind one address.",
+    )
+
+    public_url: str | None = Field(
+        default=None,
+        description="The address customers reach this server at, for portal links "
+        "(https://billing.example.com). Unset: the address each request came in on.",
     )
 
     @field_validator("database_url")
