@@ -1,5 +1,5 @@
-"""The budgets a limiter hands out, where HTTP cannot reach yet: test mode's quarter of the
-live budget (test keys arrive with test mode), in this process and in Redis."""
+"""The budgets a limiter hands out at the default rate, in this process and in Redis: test
+mode's quarter of the live budget, and a tiny rate that still admits a request."""
 
 from __future__ import annotations
 
@@ -24,8 +24,6 @@ async def test_test_mode_has_a_quarter_of_the_live_budget_and_its_own_bucket(
     assert {d.limit for d in test} == {50}
     assert all(d.allowed for d in test[:50])
     assert test[0].remaining == 49
-    # Refilled at 25 a second: only a slow machine lets a few more through.
-    assert sum(d.allowed for d in test) < 60 or not test[-1].allowed
     assert live.allowed
     assert (live.limit, live.remaining) == (200, 199)
 
