@@ -146,6 +146,21 @@ async def test_each_account_has_its_own_budget(app: FastAPI) -> None:
     assert assert_rate_limit_headers(answer) == BURST - 1
 
 
+async def test_a_test_key_spends_a_quarter_sized_budget_of_its_own(app: FastAPI) -> None:
+    account = await new_account(app)
+    address = new_address()
+    async with client_of(app, account.test_api_key, address=address) as test:
+        first = await test.get(CUSTOMERS)
+        refused = await spend(test)
+    async with client_of(app, account.api_key, address=address) as live:
+        untouched = await live.get(CUSTOMERS)
+    assert first.status_code == 200
+    assert assert_rate_limit_headers(first, limit=BURST // 4) == BURST // 4 - 1
+    assert_error(refused, 429, "rate_limited")
+    assert untouched.status_code == 200
+    assert assert_rate_limit_headers(untouched) == BURST - 1
+
+
 async def test_bad_keys_from_one_address_are_refused_before_their_key_is_looked_at(
     app: FastAPI,
 ) -> None:
