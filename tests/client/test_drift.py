@@ -36,6 +36,11 @@ MODELS: dict[str, type[BaseModel]] = {
     "EventData": models.EventData,
     "EventActor": models.EventActor,
     "DuplicateOut": models.Duplicate,
+    "CustomerBatchOut": models.CustomerBatch,
+    "BatchItemCreated": models.CustomerBatchCreated,
+    "BatchItemRefused": models.CustomerBatchRefused,
+    "ErrorDetail": models.ItemError,
+    "FieldErrorOut": models.ItemErrorField,
     "DuplicatesOut": models.Duplicates,
     "PersonExportOut": models.PersonExport,
     "PortalSessionOut": models.PortalSession,
@@ -69,6 +74,8 @@ PARAMS: dict[str, type] = {
 ARGUMENTS = {
     "RedeliverRequest": {"webhook_endpoint_id"},
     "MergeRequest": {"source_customer_id"},
+    # ``customers.create_batch(customers)``: a list of ``CustomerCreateParams``.
+    "CustomerBatchCreate": {"customers"},
     "PortalSessionCreate": {"return_url", "locale"},
 }
 

@@ -13,6 +13,7 @@ fails open (limited per process instead of refused) and tries Redis again every 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -34,29 +35,36 @@ REDIS_RETRY_SECONDS = 1.0
 # Short: the limiter sits on every request, and a slow Redis must not become a slow API.
 REDIS_TIMEOUT_SECONDS = 0.5
 
-# KEYS[1] the bucket; ARGV rate (tokens a second), capacity. Returns {allowed, tokens left}:
-# the tokens as a string, since Redis would truncate a Lua number to an integer.
+# KEYS: the buckets; ARGV: each bucket's rate (tokens a second) and capacity, in turn.
+# Returns, per bucket in turn, whether it allowed the request and the tokens it has left: as
+# a string, since Redis would truncate a Lua number to an integer. A bucket named twice is
+# taken from twice, in order.
 _TAKE = """
-local rate = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local stored = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(stored[1])
-local at = tonumber(stored[2])
-if tokens == nil or at == nil then
-  tokens = capacity
-  at = now
+local result = {}
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  local stored = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(stored[1])
+  local at = tonumber(stored[2])
+  if tokens == nil or at == nil then
+    tokens = capacity
+    at = now
+  end
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local allowed = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / rate * 1000) + 1000)
+  result[2 * i - 1] = allowed
+  result[2 * i] = tostring(tokens)
 end
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
-return {allowed, tostring(tokens)}
+return result
 """
 
 
@@ -125,7 +133,14 @@ class LocalBuckets:
 
 
 class RedisBuckets:
-    """The buckets in Redis, under ``prefix``."""
+    """The buckets in Redis, under ``prefix``.
+
+    The takes of all requests that reach the limiter in one turn of the event loop go to
+    Redis together, in one run of the script: a round trip costs the process far more CPU
+    than the script's work (docs/performance.md), and under load many requests arrive
+    together. Each request still waits for exactly one round trip, and takes stay atomic:
+    Redis runs a script without interleaving anything else.
+    """
 
     def __init__(self, url: str, *, prefix: str) -> None:
         self._redis = Redis.from_url(
@@ -135,12 +150,40 @@ class RedisBuckets:
         )
         self._prefix = prefix
         self._take = self._redis.register_script(_TAKE)
+        self._pending: list[tuple[str, Budget, asyncio.Future[tuple[bool, float]]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def take(self, key: str, budget: Budget) -> tuple[bool, float]:
-        allowed, tokens = await self._take(
-            keys=[self._prefix + key], args=[budget.rate, budget.capacity]
-        )
-        return bool(allowed), float(tokens)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[bool, float]] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._send_pending)
+        self._pending.append((self._prefix + key, budget, answer))
+        return await answer
+
+    def _send_pending(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.create_task(self._send(batch))
+        # Held until done: the loop keeps only a weak reference to a task.
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(
+        self, batch: list[tuple[str, Budget, asyncio.Future[tuple[bool, float]]]]
+    ) -> None:
+        args: list[float] = []
+        for _, budget, _ in batch:
+            args.extend((budget.rate, budget.capacity))
+        try:
+            result = await self._take(keys=[key for key, _, _ in batch], args=args)
+        except (RedisError, OSError) as error:
+            for _, _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(error)
+            return
+        for index, (_, _, answer) in enumerate(batch):
+            if not answer.done():
+                answer.set_result((bool(result[2 * index]), float(result[2 * index + 1])))
 
     async def close(self) -> None:
         await self._redis.aclose()

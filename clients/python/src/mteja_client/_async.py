@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, BinaryIO, Self, TypeVar, Unpack
 
@@ -17,6 +18,7 @@ from mteja_client.models import (
     Address,
     Business,
     Customer,
+    CustomerBatch,
     Deleted,
     Delivery,
     Duplicates,
@@ -175,6 +177,15 @@ class Customers(_Resource):
         self, *, idempotency_key: str | None = None, **params: Unpack[CustomerCreateParams]
     ) -> Customer:
         return await self._client._execute(_calls.CUSTOMERS.create(params, idempotency_key))
+
+    async def create_batch(
+        self, customers: Sequence[CustomerCreateParams], *, idempotency_key: str | None = None
+    ) -> CustomerBatch:
+        """Creates up to 100 customers in one request: one result per item, in order, each
+        ``CustomerBatchCreated`` or ``CustomerBatchRefused`` (as a single create would have
+        been answered). One ``idempotency_key`` covers the whole batch."""
+        call = _calls.create_customers_batch(customers, idempotency_key)
+        return await self._client._execute(call)
 
     async def get(self, customer_id: str) -> Customer:
         return await self._client._execute(_calls.CUSTOMERS.get(customer_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -14,6 +14,7 @@ from mteja_client.models import (
     Business,
     CardPaymentMethod,
     Customer,
+    CustomerBatch,
     Deleted,
     Delivery,
     Duplicates,
@@ -140,6 +141,18 @@ def redeliver(
         f"{EVENTS.path}/{segment(event_id)}/redeliver",
         Redelivery.model_validate,
         body=body,
+        headers=_headers(idempotency_key=idempotency_key),
+    )
+
+
+def create_customers_batch(
+    customers: Sequence[Mapping[str, Any]], idempotency_key: str | None
+) -> Call[CustomerBatch]:
+    return Call(
+        "POST",
+        f"{CUSTOMERS.path}/batch",
+        CustomerBatch.model_validate,
+        body={"customers": [dict(customer) for customer in customers]},
         headers=_headers(idempotency_key=idempotency_key),
     )
 

@@ -573,7 +573,7 @@ def _import(
                     clients,
                     rows,
                     rejects=reject_file,
-                    on_done=lambda: progress.advance(task),
+                    on_done=lambda rows: progress.advance(task, rows),
                 )
 
     try:

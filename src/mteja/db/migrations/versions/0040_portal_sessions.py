@@ -1,7 +1,7 @@
 """Portal sessions: links that open a customer's own page for an hour.
 
 Revision ID: 0040
-Revises: 0009
+Revises: 0030
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from mteja.db.types import UTCDateTime
 
 revision = "0040"
-down_revision = "0009"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
