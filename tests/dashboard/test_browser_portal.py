@@ -71,6 +71,9 @@ def test_a_customer_fixes_their_details_on_a_phone_in_kiswahili(
     assert sum(loaded) < 50_000, f"first load is {sum(loaded)} bytes"
     _no_sideways_scroll(phone)
     screenshot(phone, "portal-sw")
+    phone.set_viewport_size({"width": 320, "height": 640})
+    _no_sideways_scroll(phone)
+    phone.set_viewport_size(PHONE)
 
     phone.get_by_label("Anwani, mstari wa 1").fill("Mtaa wa Uhuru 12")
     phone.get_by_label("Jiji au mji").fill("Arusha")

@@ -118,6 +118,9 @@ async def test_the_customer_changes_name_address_and_mobile_money_as_the_portal(
         assert page.headers["cache-control"] == "no-store"
         assert page.headers["referrer-policy"] == "same-origin"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert "script-src" not in page.headers["content-security-policy"]
+        stylesheet = await http.get(re.search(r'href="(/portal/static/[^"]+)"', page.text)[1])
+        assert "immutable" in stylesheet.headers["cache-control"]
         assert customer["email"] in page.text
         saved = await post(
             http, session["url"], "/profile", {"name": "Asha Mrema", "phone": ""}, page=page.text

@@ -61,6 +61,25 @@ KISWAHILI: dict[str, str] = {
     "reason_mobile_money": "namba ileile ya pesa kwa simu",
     "reason_name": "jina lilelile",
     # Duplicates, merge, export, erasure and the portal link.
+    # Addresses, businesses and payment methods.
+    "New address": "Anwani mpya",
+    "Edit address": "Hariri anwani",
+    "New business": "Biashara mpya",
+    "Edit business": "Hariri biashara",
+    "One a line: Name <email>.": "Mmoja kwa kila mstari: Jina <barua pepe>.",
+    "The customer's billing address": "Anwani ya malipo ya mteja",
+    "Add a mobile-money number": "Ongeza namba ya pesa kwa simu",
+    "Mobile number": "Namba ya simu",
+    "International format; the provider is recognised from the number when it can be.": (
+        "Muundo wa kimataifa; mtoa huduma hutambuliwa kutoka kwenye namba inapowezekana."
+    ),
+    "Provider": "Mtoa huduma",
+    "Recognise from the number": "Tambua kutoka kwenye namba",
+    "Make it the default payment method": "Ifanye kuwa njia kuu ya malipo",
+    "Add": "Ongeza",
+    "Make default": "Fanya kuu",
+    "Revoke": "Batilisha",
+    "Archive": "Hifadhi kumbukumbu",
     "Possible duplicates": "Wanaoweza kuwa nakala",
     "Find a customer": "Tafuta mteja",
     "Find": "Tafuta",

@@ -36,7 +36,6 @@ _HEADERS = {
     # The link is the key to the page: it must never leave for another site in a Referer.
     # Not no-referrer: browsers then send "Origin: null" on the page's own forms.
     "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
 }
 _CSRF_CONTEXT = b"mteja.portal.csrf"
 Translate = Callable[..., str]
@@ -150,6 +149,8 @@ class PortalRoute(APIRoute):
 def secured(response: Response) -> Response:
     for name, value in _HEADERS.items():
         response.headers[name] = value
+    # Pages are never kept (they show personal data); the stylesheet says otherwise.
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

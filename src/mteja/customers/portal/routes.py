@@ -23,6 +23,7 @@ router = api_router("/api/v1/customers", "portal sessions")
 @router.post(
     "/{customer_id}/portal_sessions",
     status_code=201,
+    operation_id="create_portal_session",
     response_model=PortalSessionOut,
     responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound, CustomerRedacted),
     openapi_extra=idempotent(),

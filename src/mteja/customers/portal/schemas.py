@@ -24,7 +24,11 @@ def _https_url(value: str) -> str:
 
 ReturnUrl = Annotated[
     str,
-    StringConstraints(max_length=MAX_RETURN_URL, pattern=r"^https://[^\s/?#]+[^\s]*$"),
+    # A host name or address, an optional port, then anything printable.
+    StringConstraints(
+        max_length=MAX_RETURN_URL,
+        pattern=r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s\x00-\x1f\x7f]*)?$",
+    ),
     AfterValidator(storable_text),
     AfterValidator(_https_url),
 ]
