@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from tests.servers import SdkServer
 
 BACKENDS = ["sqlite", "postgresql"]
+# The shared app answers every test of a worker, all from one client address, faster than
+# any merchant would: a budget that never refuses. The rate limits' own tests
+# (tests/ratelimit) build apps with real budgets.
+UNLIMITED = 1_000_000
 
 
 async def _create_postgres_database() -> str:
@@ -88,7 +92,12 @@ async def database_url(
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Webhook delivery runs in the webhook tests' own app (tests/webhooks), not here.
-    return Settings(database_url=database_url, log_level="warning", webhook_worker=False)
+    return Settings(
+        database_url=database_url,
+        log_level="warning",
+        webhook_worker=False,
+        rate_limit_per_second=UNLIMITED,
+    )
 
 
 @pytest.fixture(scope="session")

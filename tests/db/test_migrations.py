@@ -263,7 +263,7 @@ async def test_0010_puts_existing_email_keys_in_their_one_normal_form(
                     text("UPDATE customers SET email = :email, email_key = :key WHERE id = :id"),
                     {"email": email, "key": email.lower(), "id": customer_id},
                 )
-        await migrate.downgrade(url, "0009")
+        await migrate.downgrade(url, "0040")
         await migrate.upgrade(url)
         async with engine.connect() as conn:
             rows = await conn.execute(text("SELECT id, email_key, email_match_key FROM customers"))

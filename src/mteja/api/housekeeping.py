@@ -1,16 +1,16 @@
-"""The server's background housekeeping: event retention and idempotency-key expiry."""
+"""The server's background housekeeping: event retention, idempotency-key expiry, and the
+rows of ended dashboard sessions."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
-import asyncpg
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
+from mteja.accounts.sessions import prune_sessions
 from mteja.core.time import utcnow
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.uow import UnitOfWork
 from mteja.events.service import prune_events
 from mteja.idempotency.service import expire_idempotency_keys
@@ -24,6 +24,9 @@ async def prune_once(db: Database, *, event_retention: timedelta) -> tuple[int, 
         events = await prune_events(uow, before=utcnow() - event_retention)
     async with UnitOfWork(db) as uow:
         keys = await expire_idempotency_keys(uow)
+    async with UnitOfWork(db) as uow:
+        # Expired sessions open nothing already: this only keeps their table small.
+        await prune_sessions(uow, now=utcnow())
     return events, keys
 
 
@@ -36,5 +39,5 @@ async def prune_forever(db: Database, *, event_retention: timedelta, every: floa
             events, keys = await prune_once(db, event_retention=event_retention)
             if events or keys:
                 log.info("pruned", events=events, idempotency_keys=keys)
-        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("pruning failed", error_type=type(error).__name__)

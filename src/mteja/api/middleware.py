@@ -1,9 +1,12 @@
-"""The request pipeline that wraps every route: id, auth, body guards, logs, metrics.
+"""The request pipeline that wraps every route: id, auth, rate limits, body guards, logs,
+metrics.
 
 A pure ASGI middleware: Starlette's BaseHTTPMiddleware would cost a task per request.
 Authentication happens here, before the body is read, so a request without a valid key
-learns nothing (not even whether its JSON parses) and gets 401. The guards of
-``api.guards`` (header size, card numbers) run here too, so that no route can miss them.
+learns nothing (not even whether its JSON parses) and gets 401. The rate limit is taken
+here too, before anything runs, so a refused request has no effect and no idempotency
+record (docs/rate-limits.md). The guards of ``api.guards`` (header size, card numbers)
+run here as well, so that no route can miss them.
 
 ``HEAD`` is answered wherever ``GET`` is, by running the ``GET`` and sending its status
 and headers without the body (RFC 9110 section 9.3.2). Every response carries the
@@ -32,17 +35,20 @@ from mteja.api.guards import (
     replaying,
 )
 from mteja.api.observability import Metrics
+from mteja.core.context import Principal
 from mteja.core.errors import (
     HeadersTooLarge,
     InvalidRequest,
     MtejaError,
     PanNotAllowed,
     PayloadTooLarge,
+    RateLimited,
     UnsupportedMediaType,
 )
 from mteja.core.ids import new_id
 from mteja.db.uow import UnitOfWork
 from mteja.kit.http.errors import error_response
+from mteja.kit.ratelimit import Decision, RateLimiter
 
 API_PREFIX = "/api/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -59,9 +65,10 @@ log = structlog.get_logger("mteja.http")
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, limiter: RateLimiter) -> None:
         self.app = app
         self.metrics = metrics
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,7 +87,7 @@ class RequestMiddleware:
             scope = {**scope, "method": "GET"}
         response = _ResponseTracker(send, request_id, head=head)
         try:
-            rejection, receive = await self._guard(scope, state, uow, receive)
+            rejection, receive = await self._guard(scope, state, uow, response, receive)
             if rejection is not None:
                 await error_response(rejection, request_id)(scope, receive, response.send)
             else:
@@ -103,7 +110,12 @@ class RequestMiddleware:
             self._record(scope, state, response.status, time.perf_counter() - started)
 
     async def _guard(
-        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork, receive: Receive
+        self,
+        scope: Scope,
+        state: dict[str, Any],
+        uow: UnitOfWork,
+        response: _ResponseTracker,
+        receive: Receive,
     ) -> tuple[MtejaError | None, Receive]:
         """The request's rejection, if any, and what the route will read its body from."""
         if header_bytes(scope) > MAX_HEADER_BYTES:
@@ -111,28 +123,58 @@ class RequestMiddleware:
         if not scope["path"].startswith(API_PREFIX):
             return None, receive
         headers = _headers(scope)
-        authenticator = scope["app"].state.authenticator
-        try:
-            state["principal"] = await authenticator.authenticate(uow, headers.get("authorization"))
-        except MtejaError as error:
+        error = await self._authenticate(scope, state, uow, headers, response)
+        if error is not None:
             return error, receive
-        state["account_id"] = state["principal"].account_id
         if pan_outside_body(scope):
             return PanNotAllowed(), receive
         if scope["method"] not in _BODY_METHODS:
             return None, receive
-        rejection = _body_headers_rejection(headers)
-        if rejection is not None:
-            return rejection, receive
+        error = _body_error(headers)
+        if error is not None:
+            return error, receive
         try:
             body = await read_body(receive)
-        except PayloadTooLarge as error:
-            return error, receive
+        except PayloadTooLarge as too_large:
+            return too_large, receive
         if body is None:
             return None, receive  # the client went away; the route finds the body missing
         if pan_in_body(body):
             return PanNotAllowed(), receive
         return None, replaying(body, receive)
+
+    async def _authenticate(
+        self,
+        scope: Scope,
+        state: dict[str, Any],
+        uow: UnitOfWork,
+        headers: dict[str, str],
+        response: _ResponseTracker,
+    ) -> MtejaError | None:
+        """The request's principal and its account's rate limit; or why it is refused."""
+        limiter = self.limiter
+        address = _client_address(scope)
+        if limiter.enabled and (refusing := limiter.refusing(address)) is not None:
+            response.rate_limit = refusing
+            return RateLimited(refusing.retry_after)
+        authenticator = scope["app"].state.authenticator
+        try:
+            principal: Principal = await authenticator.authenticate(
+                uow, headers.get("authorization")
+            )
+        except MtejaError as error:
+            if not limiter.enabled:
+                return error
+            decision = await limiter.failed_authentication(address)
+            response.rate_limit = decision
+            return error if decision.allowed else RateLimited(decision.retry_after)
+        state["principal"] = principal
+        state["account_id"] = principal.account_id
+        if not limiter.enabled:
+            return None
+        decision = await limiter.admit(principal.account_id, livemode=principal.livemode)
+        response.rate_limit = decision
+        return None if decision.allowed else RateLimited(decision.retry_after)
 
     async def _fail(
         self, scope: Scope, receive: Receive, response: _ResponseTracker, error: MtejaError
@@ -156,7 +198,7 @@ class RequestMiddleware:
         )
 
 
-def _body_headers_rejection(headers: dict[str, str]) -> MtejaError | None:
+def _body_error(headers: dict[str, str]) -> MtejaError | None:
     length_header = headers.get("content-length")
     if length_header is not None:
         if not length_header.isdigit():
@@ -177,12 +219,15 @@ class _ResponseTracker:
         self._head = head
         self.status = 500
         self.started = False
+        self.rate_limit: Decision | None = None
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
             self.status = message["status"]
             headers = [*message.get("headers", ()), self._header]
+            if self.rate_limit is not None:
+                headers.extend(self.rate_limit.headers())
             present = {name.lower() for name, _ in headers}
             headers.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
             message["headers"] = headers
@@ -209,6 +254,12 @@ def _limited(receive: Receive) -> Receive:
         return message
 
     return receive_within_limit
+
+
+def _client_address(scope: Scope) -> str:
+    # Behind a proxy, uvicorn's --forwarded-allow-ips puts the client's own address here.
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mteja.core.errors import HeadersTooLarge
@@ -53,7 +54,7 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
     def _refuse(self) -> None:
         error = HeadersTooLarge()
         request_id = new_id("req")
-        body = error_body(error, request_id)
+        body = orjson.dumps({"error": error_body(error, request_id)})
         head = (
             f"HTTP/1.1 {error.status} Request Header Fields Too Large\r\n"
             "content-type: application/json\r\n"

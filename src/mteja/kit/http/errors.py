@@ -33,28 +33,25 @@ from mteja.core.errors import (
 from mteja.core.schemas import ErrorOut
 
 
+def error_body(error: MtejaError, request_id: str) -> dict[str, Any]:
+    """The ``error`` object of the envelope: of a response, or of one item of a batch."""
+    return {
+        "type": error.type,
+        "code": error_code(error),
+        "message": error.message,
+        "param": error.param,
+        "errors": [{"param": e.param or None, "message": e.message} for e in error.errors],
+        "request_id": request_id,
+    }
+
+
 def error_response(error: MtejaError, request_id: str) -> Response:
     return Response(
-        error_body(error, request_id),
+        orjson.dumps({"error": error_body(error, request_id)}),
         status_code=error.status,
         headers=error.headers,
         media_type="application/json",
     )
-
-
-def error_body(error: MtejaError, request_id: str) -> bytes:
-    """The envelope of ``error``, for the few answers written outside any route."""
-    body = {
-        "error": {
-            "type": error.type,
-            "code": error_code(error),
-            "message": error.message,
-            "param": error.param,
-            "errors": [{"param": e.param or None, "message": e.message} for e in error.errors],
-            "request_id": request_id,
-        }
-    }
-    return orjson.dumps(body)
 
 
 def request_id_of(request: Request) -> str:

@@ -1,7 +1,7 @@
 """Email keys in their one normal form: NFKC, case folded, IDNA domains in ASCII.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0040
 Create Date: 2026-12-05
 
 ``email_key`` (uniqueness, the ``email=`` filter) was the lower-cased address and
@@ -23,7 +23,7 @@ from alembic import op
 from mteja.core.identity import email_key, email_match_key
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
