@@ -222,7 +222,7 @@ async def export_customer(customer_id: str, ctx: Ctx) -> Response:
 @router.post(
     "/{customer_id}/redact",
     response_model=CustomerOut,
-    responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound),
+    responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound, CustomerRedacted),
     openapi_extra=idempotent(),
 )
 async def redact_customer(customer_id: str, ctx: Ctx) -> Response:
