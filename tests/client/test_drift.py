@@ -43,6 +43,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "FieldErrorOut": models.ItemErrorField,
     "DuplicatesOut": models.Duplicates,
     "PersonExportOut": models.PersonExport,
+    "PortalSessionOut": models.PortalSession,
     "WebhookEndpointOut": models.WebhookEndpoint,
     "WebhookEndpointCreatedOut": models.WebhookEndpointWithSecret,
     "DeliveryOut": models.Delivery,
@@ -75,6 +76,7 @@ ARGUMENTS = {
     "MergeRequest": {"source_customer_id"},
     # ``customers.create_batch(customers)``: a list of ``CustomerCreateParams``.
     "CustomerBatchCreate": {"customers"},
+    "PortalSessionCreate": {"return_url", "locale"},
 }
 
 # List route -> SDK list params (besides ``cursor``, which paging sends).

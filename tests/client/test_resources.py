@@ -276,6 +276,12 @@ def test_customer_lifecycle(mteja: Mteja) -> None:
     with pytest.raises(NotFoundError):
         mteja.customers.export_to(source.id, io.BytesIO())
 
+    portal = mteja.customers.create_portal_session(target.id, locale="sw")
+    assert portal.customer_id == target.id
+    assert portal.id.startswith("ps_")
+    assert "/portal/" in portal.url
+    assert portal.expires_at - portal.created_at == timedelta(hours=1)
+
     redacted = mteja.customers.redact(target.id)
     assert redacted.name == "redacted"
     assert redacted.redacted_at is not None
@@ -315,6 +321,10 @@ async def test_async_surface(amteja: AsyncMteja) -> None:
     assert [m.id async for m in methods.list()] == [momo.id]
     assert len((await methods.page()).data) == 1
     assert (await methods.delete(momo.id)).deleted is True
+    portal = await amteja.customers.create_portal_session(
+        customer.id, return_url="https://duka.example/account"
+    )
+    assert portal.customer_id == customer.id
 
     types = [e.type async for e in amteja.events.list(type="payment_method.*")]
     assert types == ["payment_method.deleted", "payment_method.updated", "payment_method.created"]

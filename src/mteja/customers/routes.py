@@ -6,17 +6,15 @@ Get, list and create are also dispatched by ``api.hot_routes``, which builds the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from starlette.responses import Response, StreamingResponse
 
 from mteja.core.schemas import DeletedOut, ListOf
 from mteja.customers.batch import CustomerBatch, ItemResult
 from mteja.customers.duplicates import DuplicateFinder
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound, CustomerRedacted
-from mteja.customers.export import CustomerExport, PersonExport
+from mteja.customers.export import CustomerExport, export_document
 from mteja.customers.merge import CustomerMerge
 from mteja.customers.redaction import CustomerRedaction
 from mteja.customers.schemas import (
@@ -213,7 +211,7 @@ async def export_customer(customer_id: str, ctx: Ctx) -> Response:
     """Everything held about the person, as one JSON document, streamed."""
     export = await CustomerExport(ctx.uow, ctx.caller).of(customer_id)
     return StreamingResponse(
-        _export_document(export),
+        export_document(export),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'},
     )
@@ -236,16 +234,3 @@ def _batch_item(result: ItemResult, request_id: str) -> dict[str, Any]:
         return {"status": result.error.status, "error": error_body(result.error, request_id)}
     assert result.customer is not None, "an item is either created or refused"
     return {"status": 201, "customer": render_customer(result.customer)}
-
-
-async def _export_document(export: PersonExport) -> AsyncIterator[bytes]:
-    """The document a section at a time, each item as it is read."""
-    yield b'{"customer":' + orjson.dumps(export.customer)
-    for name, items in export.sections:
-        yield b',"' + name.encode() + b'":['
-        separator = b""
-        async for item in items:
-            yield separator + orjson.dumps(item)
-            separator = b","
-        yield b"]"
-    yield b"}"

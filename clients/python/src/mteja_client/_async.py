@@ -24,6 +24,7 @@ from mteja_client.models import (
     Duplicates,
     Event,
     PersonExport,
+    PortalSession,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -235,6 +236,18 @@ class Customers(_Resource):
     async def export_to(self, customer_id: str, sink: BinaryIO) -> int:
         """Streams the export's JSON document into ``sink``; the bytes written."""
         return await self._client._stream_into(_calls.export(customer_id), sink)
+
+    async def create_portal_session(
+        self,
+        customer_id: str,
+        *,
+        return_url: str | None = None,
+        locale: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PortalSession:
+        """A link to the customer's own page, for one hour, to send to that customer."""
+        call = _calls.create_portal_session(customer_id, return_url, locale, idempotency_key)
+        return await self._client._execute(call)
 
     async def redact(self, customer_id: str, *, idempotency_key: str | None = None) -> Customer:
         """Erases the customer's personal data for good; its ids stay."""

@@ -21,6 +21,7 @@ from mteja_client.models import (
     Event,
     MobileMoneyPaymentMethod,
     PersonExport,
+    PortalSession,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -187,5 +188,17 @@ def redact(customer_id: str, idempotency_key: str | None) -> Call[Customer]:
         "POST",
         f"{CUSTOMERS.path}/{segment(customer_id)}/redact",
         Customer.model_validate,
+        headers=_headers(idempotency_key=idempotency_key),
+    )
+
+
+def create_portal_session(
+    customer_id: str, return_url: str | None, locale: str | None, idempotency_key: str | None
+) -> Call[PortalSession]:
+    return Call(
+        "POST",
+        f"{CUSTOMERS.path}/{segment(customer_id)}/portal_sessions",
+        PortalSession.model_validate,
+        body={"return_url": return_url, "locale": locale},
         headers=_headers(idempotency_key=idempotency_key),
     )

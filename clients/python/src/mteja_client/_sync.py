@@ -23,6 +23,7 @@ from mteja_client.models import (
     Duplicates,
     Event,
     PersonExport,
+    PortalSession,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -234,6 +235,18 @@ class Customers(_Resource):
     def export_to(self, customer_id: str, sink: BinaryIO) -> int:
         """Streams the export's JSON document into ``sink``; the bytes written."""
         return self._client._stream_into(_calls.export(customer_id), sink)
+
+    def create_portal_session(
+        self,
+        customer_id: str,
+        *,
+        return_url: str | None = None,
+        locale: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PortalSession:
+        """A link to the customer's own page, for one hour, to send to that customer."""
+        call = _calls.create_portal_session(customer_id, return_url, locale, idempotency_key)
+        return self._client._execute(call)
 
     def redact(self, customer_id: str, *, idempotency_key: str | None = None) -> Customer:
         """Erases the customer's personal data for good; its ids stay."""

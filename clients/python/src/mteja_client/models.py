@@ -258,6 +258,16 @@ class CustomerBatch(MtejaObject):
         return [item.customer for item in self.data if isinstance(item, CustomerBatchCreated)]
 
 
+class PortalSession(MtejaObject):
+    """A link to the customer's own page; ``url`` opens it until ``expires_at``."""
+
+    id: str
+    customer_id: str
+    url: str
+    expires_at: datetime
+    created_at: datetime
+
+
 class PersonExport(MtejaObject):
     """Everything held about one person: the customer, what it owns (archived and revoked
     included) and every event about it, oldest first."""

@@ -408,6 +408,32 @@ def redact_customer(
     _show(customer, as_json)
 
 
+@app.command("portal")
+def portal_link(
+    customer_id: Annotated[str, typer.Argument(help="cus_…")],
+    return_url: Annotated[
+        str | None,
+        typer.Option(help="https URL the page links back to.", show_default=False),
+    ] = None,
+    locale: Annotated[
+        str | None, typer.Option(help="en or sw: the page's first language.", show_default=False)
+    ] = None,
+    as_json: JsonOutput = False,
+    api_key: ApiKey = None,
+    api_url: ApiUrl = None,
+) -> None:
+    """Print a link to the customer's own page (one hour), to send to that customer."""
+    with connect(api_key, api_url) as client, reporting_errors():
+        session = client.customers.create_portal_session(
+            customer_id, return_url=return_url, locale=locale
+        )
+    if as_json:
+        print_json(wire(session))
+        return
+    # The bare URL on standard output, so that a script can take it as it is.
+    typer.echo(session.url)
+
+
 @app.command("export")
 def export_customers(
     output: Annotated[
