@@ -2,13 +2,13 @@
 
     uv run python bench/ratelimit.py --backend postgresql --customers 100000 --duration 10
 
-Seeds one database as ``bench/run.py`` does, then starts three ``mteja serve`` processes on
-it, identical but for the limiter: **off** (``MTEJA_RATE_LIMIT_PER_SECOND=0``),
+Seeds one database as ``bench/run.py`` does, then starts four ``mteja serve`` processes on
+it, identical but for the limiter: **off** (``MTEJA_RATE_LIMIT_PER_SECOND=0``) twice,
 **in-process** (a budget no run reaches, buckets in the process) and **redis** (the same
 budget, buckets in Redis at ``--redis-url``, under a key prefix of this run's own). wrk
 drives ``GET /api/v1/customers/{id}`` against each for ``--duration`` seconds, ``--rounds``
-times; the order rotates from round to round so that a shared machine's noise falls on all
-three. Each round gives the ratio of each limited server's throughput to the unlimited
+times; the order rotates from round to round so that a shared machine's noise falls on
+all of them. Each round gives the ratio of each limited server's throughput to the unlimited
 one's measured next to it; the report is the median of those paired ratios.
 
 On a shared machine throughput moves with everyone else's load, so the report also gives
@@ -51,7 +51,9 @@ from run import (
     _wait_ready,
 )
 
-VARIANTS = ("off", "in-process", "redis")
+# "off-again" is a second unlimited server: how far two identical processes differ, the
+# noise floor of every other ratio.
+VARIANTS = ("off", "off-again", "in-process", "redis")
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -87,7 +89,7 @@ def _parse_args() -> argparse.Namespace:
 def _environment(database_url: str, variant: str, redis_url: str, prefix: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("MTEJA_")}
     env.update(MTEJA_DATABASE_URL=database_url, MTEJA_WEBHOOK_WORKER="false")
-    env["MTEJA_RATE_LIMIT_PER_SECOND"] = "0" if variant == "off" else BENCH_RATE_LIMIT
+    env["MTEJA_RATE_LIMIT_PER_SECOND"] = "0" if variant.startswith("off") else BENCH_RATE_LIMIT
     if variant == "redis":
         env.update(MTEJA_REDIS_URL=redis_url, MTEJA_REDIS_KEY_PREFIX=prefix)
     return env

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mteja.api.observability import Metrics
-from mteja.core.context import Caller, Principal
+from mteja.core.context import Principal
 from mteja.core.errors import (
     InvalidRequest,
     MtejaError,
@@ -122,7 +122,7 @@ class RequestMiddleware:
         state["account_id"] = principal.account_id
         if not limiter.enabled:
             return None
-        decision = await limiter.admit(principal.account_id, livemode=_livemode(principal))
+        decision = await limiter.admit(principal.account_id, livemode=principal.livemode)
         response.rate_limit = decision
         return None if decision.allowed else RateLimited(decision.retry_after)
 
@@ -205,11 +205,6 @@ def _client_address(scope: Scope) -> str:
     # Behind a proxy, uvicorn's --forwarded-allow-ips puts the client's own address here.
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
-
-
-def _livemode(principal: Principal) -> bool:
-    """The key's mode, as the services will see it in their Caller."""
-    return Caller.api_key(principal, None).livemode
 
 
 def _headers(scope: Scope) -> dict[str, str]:

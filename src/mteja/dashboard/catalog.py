@@ -158,16 +158,19 @@ KISWAHILI: dict[str, str] = {
     "not been revoked.": "Ufunguo huo haukufanya kazi. Hakikisha umenakili ufunguo wote wa "
     "siri na kwamba haujabatilishwa.",
     "You have signed out.": "Umetoka.",
+    "Test mode": "Hali ya majaribio",
+    "You signed in with a test key: you see and change test data only, never live data.": (
+        "Umeingia kwa ufunguo wa majaribio: unaona na kubadilisha data ya majaribio tu, "
+        "kamwe si data halisi."
+    ),
     "Too many failed sign-ins from your address. Wait {seconds} seconds, then try again.": (
         "Majaribio mengi mno ya kuingia yameshindwa kutoka anwani yako. Subiri sekunde "
         "{seconds}, kisha ujaribu tena."
     ),
-    "Your session ended because its API key was revoked. Sign in with an active key.": (
-        "Kipindi chako kimeisha kwa sababu ufunguo wake wa API umebatilishwa. "
-        "Ingia kwa ufunguo unaotumika."
-    ),
-    "Your session has expired. Please sign in again.": (
-        "Muda wa kipindi chako umekwisha. Tafadhali ingia tena."
+    "Your session has ended: it was signed out, it expired, or its API key was revoked or "
+    "expired. Please sign in again.": (
+        "Kipindi chako kimeisha: kilitolewa, muda wake ulikwisha, au ufunguo wake wa API "
+        "ulibatilishwa au muda wake ulikwisha. Tafadhali ingia tena."
     ),
     # Home.
     "Customers by status": "Wateja kwa hali",

@@ -79,7 +79,9 @@ class Budget:
         return cls(per_second, max(1, math.floor(per_second * BURST_FACTOR)))
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is
+# built on every API request.
+@dataclass(slots=True)
 class Decision:
     allowed: bool
     limit: int  # RateLimit-Limit: the tokens of a full bucket
@@ -89,15 +91,12 @@ class Decision:
 
     @classmethod
     def of(cls, budget: Budget, *, allowed: bool, tokens: float) -> Decision:
-        tokens = max(0.0, tokens)
-        wait = 0 if allowed else max(1, math.ceil((1 - tokens) / budget.rate))
-        return cls(
-            allowed=allowed,
-            limit=budget.capacity,
-            remaining=math.floor(tokens),
-            reset=math.ceil((budget.capacity - tokens) / budget.rate),
-            retry_after=wait,
-        )
+        """The decision of a bucket left with ``tokens`` (never negative)."""
+        reset = math.ceil((budget.capacity - tokens) / budget.rate)
+        if allowed:
+            return cls(True, budget.capacity, int(tokens), reset, 0)
+        wait = max(1, math.ceil((1 - tokens) / budget.rate))
+        return cls(False, budget.capacity, int(tokens), reset, wait)
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [
@@ -226,8 +225,11 @@ class RateLimiter:
     async def admit(self, account_id: str, *, livemode: bool) -> Decision:
         """Take one request from the account's budget in its mode."""
         budget = self._live if livemode else self._test
-        mode = "live" if livemode else "test"
-        return await self._take(f"account:{account_id}:{mode}", budget)
+        key = f"account:{account_id}:{'live' if livemode else 'test'}"
+        if self._redis is None:
+            allowed, tokens = self._local.take(key, budget)
+            return Decision.of(budget, allowed=allowed, tokens=tokens)
+        return await self._take(key, budget)
 
     def refusing(self, address: str) -> Decision | None:
         """The refusal of an address whose failed authentications used up its budget, while

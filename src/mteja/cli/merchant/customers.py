@@ -488,8 +488,11 @@ def import_customers(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=MAX_CONCURRENCY, help="Requests in flight at once.")
-    ] = 8,
+        int,
+        typer.Option(
+            min=1, max=MAX_CONCURRENCY, help="Batch requests (100 rows each) in flight at once."
+        ),
+    ] = 4,
     rejects: Annotated[
         Path | None,
         typer.Option(
@@ -506,9 +509,9 @@ def import_customers(
     """Create a customer for each row of a CSV or JSON Lines file.
 
     Every row is checked first and every bad one reported with its line; the good ones
-    are then imported. Rows not imported are written to the reject file. Safe to run
-    again after a crash or Ctrl-C: no row is created twice. Exit code 1 when any row was
-    not imported."""
+    are then imported, 100 a request. Rows not imported are written to the reject file.
+    Safe to run again after a crash, a kill or Ctrl-C: no row is created twice. Exit code
+    1 when any row was not imported."""
     try:
         chosen = file_format or Format.of(path)
     except ValueError as error:

@@ -89,7 +89,6 @@ class PortalSessionService:
             "token_hash": token_hash(token),
             "return_url": body.return_url,
             "locale": body.locale,
-            "livemode": self.caller.livemode,
             "expires_at": created_at + SESSION_LIFETIME,
             "created_at": created_at,
         }
@@ -111,9 +110,7 @@ async def open_portal(
         raise PortalLinkUnknown()
     if now >= session["expires_at"]:
         raise PortalLinkGone("expired")
-    caller = Caller(
-        session["account_id"], "portal", session["id"], request_id, livemode=session["livemode"]
-    )
+    caller = Caller(session["account_id"], "portal", session["id"], request_id)
     try:
         customer = await CustomerAggregate(await uow.read(), caller).find(session["customer_id"])
     except CustomerNotFound:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean,
     Column,
     ForeignKeyConstraint,
     Index,
     PrimaryKeyConstraint,
     String,
     Table,
-    true,
 )
 
 from mteja.db.types import UTCDateTime, metadata
@@ -28,7 +26,6 @@ portal_sessions = Table(
     Column("token_hash", String(64), nullable=False),
     Column("return_url", String(2048), nullable=True),
     Column("locale", String(2), nullable=True),
-    Column("livemode", Boolean, nullable=False, server_default=true()),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("account_id", "id"),

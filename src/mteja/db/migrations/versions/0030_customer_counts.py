@@ -15,7 +15,7 @@ no other kind) into slot 0; it has one writer at a time anyway.
 The counts are filled from the customers already stored.
 
 Revision ID: 0030
-Revises: 0009
+Revises: 0020
 Create Date: 2026-12-05
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0009"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -27,7 +27,6 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("return_url", sa.String(2048), nullable=True),
         sa.Column("locale", sa.String(2), nullable=True),
-        sa.Column("livemode", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "id", name="pk_portal_sessions"),
