@@ -113,7 +113,7 @@ class _Compiled:
         return records
 
 
-_SQLALCHEMY_UTC_DATETIME = UTCDateTime()._cached_result_processor(_DIALECT, None)
+_SQLALCHEMY_UTC_DATETIME: Any = UTCDateTime()._cached_result_processor(_DIALECT, None)
 # The text SQLAlchemy's SQLite DATETIME writes, "2026-12-05 01:02:03.456789" (naive UTC, see
 # db.types.UTCDateTime), and SQLite's own CURRENT_TIMESTAMP, "2026-12-05 01:02:03".
 _PLAIN_DATETIME_LENGTHS = frozenset((26, 19))
