@@ -531,6 +531,7 @@ def _start_workers(
 ) -> Server:
     """``mteja serve --workers N``, otherwise as the one-process server."""
     env = {**os.environ, "MTEJA_DATABASE_URL": database.url}
+    env.setdefault("MTEJA_RATE_LIMIT_PER_SECOND", BENCH_RATE_LIMIT)
     port = _free_port()
     command = [*_mteja_command(), "serve", "--port", str(port), "--workers", str(workers)]
     server = _start_server("workers", command, env, port, workdir / "mteja-workers.log")

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
         "process behind one address.",
     )
 
+    public_url: str | None = Field(
+        default=None,
+        description="The address customers reach this server at, for portal links "
+        "(https://billing.example.com). Unset: the address each request came in on.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

@@ -22,6 +22,8 @@ from mteja.dashboard.chart import bar_chart
 from mteja.dashboard.customer_routes import router as customer_router
 from mteja.dashboard.forms import check_origin, check_token, read_form
 from mteja.dashboard.i18n import LANGUAGES
+from mteja.dashboard.lifecycle_routes import router as lifecycle_router
+from mteja.dashboard.owned_routes import router as owned_router
 from mteja.dashboard.pages import (
     DashboardRoute,
     PageError,
@@ -176,4 +178,11 @@ async def not_found(path: str, request: Request) -> Response:
     raise PageError(404, "That page does not exist.")
 
 
-ROUTERS = (router, customer_router, activity_router, fallback_router)
+ROUTERS = (
+    router,
+    customer_router,
+    lifecycle_router,
+    owned_router,
+    activity_router,
+    fallback_router,
+)
