@@ -71,9 +71,16 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(
         default=None,
         min_length=32,
-        description="Signs the dashboard's session cookies. Unset: a random secret per "
-        "process, so a restart signs everyone out and several processes cannot share "
-        "sessions; set the same value (32+ characters) on every process to keep them.",
+        description="Signs the dashboard's sign-in form token (sessions themselves are kept "
+        "in the database). Unset: a random secret per process, so a sign-in form opened "
+        "before a restart must be reloaded; set the same value (32+ characters) on every "
+        "process behind one address.",
+    )
+
+    public_url: str | None = Field(
+        default=None,
+        description="The address customers reach this server at, for portal links "
+        "(https://billing.example.com). Unset: the address each request came in on.",
     )
 
     @field_validator("database_url")

@@ -265,6 +265,33 @@ def test_rows_the_server_refuses_go_to_the_reject_file(merchant: Merchant, sdk: 
     assert {c.email for c in sdk.customers.list()} == {"taken@example.com", "new@example.com"}
 
 
+def test_batches_too_large_together_are_split_and_all_imported(
+    merchant: Merchant, sdk: Mteja
+) -> None:
+    """Each row is valid alone, but 100 of them pass the 1 MiB a request may carry: the
+    server refuses the whole batch (413), and the import splits it in halves that fit. A
+    re-run cuts the same halves, so it creates nothing twice."""
+    path = merchant.workdir / "in.jsonl"
+    wide = "\U0001f3e0" * 256  # 256 characters, 1 KiB in UTF-8
+    address = {"line1": wide, "line2": wide, "city": wide, "state": wide, "country": "TZ"}
+    rows = [
+        {
+            "name": f"Row {n}",
+            "email": f"row{n}@example.com",
+            "address": address,
+            "custom_data": {"note": "x" * 7_500},
+        }
+        for n in range(120)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    for _ in range(2):
+        result = merchant.run("customers", "import", str(path))
+        assert result.returncode == 0, result.stderr
+        assert "imported 120 of 120 rows" in result.stderr
+        emails = [c.email for c in sdk.customers.list(limit=100)]
+        assert sorted(emails) == sorted(row["email"] for row in rows)
+
+
 def test_a_wrong_key_stops_the_import_at_once(merchant: Merchant, sdk: Mteja) -> None:
     path = merchant.workdir / "in.csv"
     write_csv(path, [[f"N{i}", f"n{i}@example.com", "", "", "", "", "", ""] for i in range(50)])

@@ -142,10 +142,6 @@ async def test_two_server_processes_share_one_budget_through_redis(
     # Each process alone would have admitted a whole burst: together they admit one.
     assert len(admitted) <= BURST + RATE * elapsed + 1, elapsed
     assert {a.url.port for a in refused} == {a.url.port for a in answers}
-    # Remaining counts down across both processes.
-    remaining = [int(a.headers["RateLimit-Remaining"]) for a in admitted[:5]]
-    assert remaining == sorted(remaining, reverse=True)
-    assert len(set(remaining)) == len(remaining)
 
 
 async def test_an_unreachable_redis_still_serves_and_is_counted(database_url: str) -> None:

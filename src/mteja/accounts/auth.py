@@ -5,6 +5,8 @@ a short while. The cache is trusted only while a LISTEN connection is up: a revo
 committed by any process (``mteja keys revoke``, another server) evicts the key in every
 server, and a lost connection empties the cache and turns it off until it is back.
 A generation counter stops a lookup that raced with a revocation from re-caching the key.
+A cached key keeps its expiry, judged on every request; rolling a key (which shortens the
+old key's life) evicts it like a revocation.
 
 SQLite has no LISTEN, but it tells each connection whether anything was committed by
 another since it last asked (``PRAGMA data_version``, a read of shared memory). The
@@ -17,21 +19,27 @@ each request reads its key, as without a cache.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
-from mteja.accounts.keys import key_id_of, secret_matches
+from mteja.accounts.keys import presented_key, secret_matches
 from mteja.accounts.repository import (
     RevocationListener,
     UnscopedApiKeyRepository,
     subscribe_to_local_revocations,
     unsubscribe_from_local_revocations,
 )
-from mteja.core.context import Principal
-from mteja.core.errors import ApiKeyMissing, AuthenticationFailed
+from mteja.accounts.usage import KeyUsage
+from mteja.core.context import Principal, is_live_account
+from mteja.core.errors import ApiKeyExpired, ApiKeyMissing, AuthenticationFailed
+from mteja.core.time import utcnow
 from mteja.db.engine import Database
 from mteja.db.uow import UnitOfWork
 
 _CACHE_TTL_SECONDS = 60.0
 _CACHE_MAX_ENTRIES = 10_000
+
+# account id, secret hash, expiry (or None), and until when the cache may answer with it.
+_Found = tuple[str, str, datetime | None, float]
 
 
 class Authenticator:
@@ -41,10 +49,12 @@ class Authenticator:
         self._cache_live = False
         self._data_version: int | None = None
         self._generation = 0
-        self._cache: dict[str, tuple[str, str, float]] = {}
+        self._cache: dict[str, _Found] = {}
         self._listener: RevocationListener | None = None
+        self.usage = KeyUsage(db)
 
     async def start(self) -> None:
+        self.usage.start()
         if self._cache_wanted and self.db.is_sqlite:
             subscribe_to_local_revocations(self._evict)
             self._reset(True)
@@ -60,6 +70,7 @@ class Authenticator:
         if self._listener is not None:
             await self._listener.stop()
         self._reset(False)
+        await self.usage.stop()
 
     async def authenticate(self, uow: UnitOfWork, authorization: str | None) -> Principal:
         if not authorization:
@@ -67,39 +78,43 @@ class Authenticator:
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret:
             raise AuthenticationFailed("Malformed Authorization header: use 'Bearer <key>'.")
-        key_id = key_id_of(secret.strip())
-        if key_id is None:
+        secret = secret.strip()
+        presented = presented_key(secret)
+        if presented is None:
             raise AuthenticationFailed()
-        account_id, secret_hash = await self._lookup(uow, key_id)
-        if not secret_matches(secret.strip(), secret_hash):
+        account_id, secret_hash, expires_at, _ = await self._lookup(uow, presented.key_id)
+        # A key reads its mode; the stored key's account must be of that mode.
+        if not secret_matches(secret, secret_hash) or (
+            presented.livemode != is_live_account(account_id)
+        ):
             raise AuthenticationFailed()
-        return Principal(account_id=account_id, key_id=key_id)
+        # Only once the secret matched: an expired key's id alone tells nobody anything.
+        if expires_at is not None and expires_at <= utcnow():
+            raise ApiKeyExpired()
+        self.usage.saw(presented.key_id)
+        return Principal(account_id=account_id, key_id=presented.key_id)
 
-    async def active_account(self, uow: UnitOfWork, key_id: str) -> str | None:
-        """The account of a key that is still active, or None once it is revoked: for
-        sessions that started with the key (the dashboard), checked on every request."""
-        try:
-            account_id, _ = await self._lookup(uow, key_id)
-        except AuthenticationFailed:
-            return None
-        return account_id
-
-    async def _lookup(self, uow: UnitOfWork, key_id: str) -> tuple[str, str]:
+    async def _lookup(self, uow: UnitOfWork, key_id: str) -> _Found:
         if self._cache_live and self.db.is_sqlite:
             self._check_sqlite_commits()
         cached = self._cache.get(key_id)
-        if cached is not None and self._cache_live and cached[2] > time.monotonic():
-            return cached[0], cached[1]
+        if cached is not None and self._cache_live and cached[3] > time.monotonic():
+            return cached
         generation = self._generation
         row = await UnscopedApiKeyRepository(await uow.read()).find_active(key_id)
         if row is None:
             raise AuthenticationFailed()
+        found = (
+            row["account_id"],
+            row["secret_hash"],
+            row["expires_at"],
+            time.monotonic() + _CACHE_TTL_SECONDS,
+        )
         if self._cache_live and generation == self._generation:
             if len(self._cache) >= _CACHE_MAX_ENTRIES:
                 self._cache.clear()
-            expires = time.monotonic() + _CACHE_TTL_SECONDS
-            self._cache[key_id] = (row["account_id"], row["secret_hash"], expires)
-        return row["account_id"], row["secret_hash"]
+            self._cache[key_id] = found
+        return found
 
     def _check_sqlite_commits(self) -> None:
         version = self.db.sqlite_data_version()

@@ -29,6 +29,7 @@ from mteja.core.errors import MtejaError
 from mteja.customers.addresses.routes import router as addresses_router
 from mteja.customers.businesses.routes import router as businesses_router
 from mteja.customers.payment_methods.routes import router as payment_methods_router
+from mteja.customers.portal.routes import router as portal_sessions_router
 from mteja.customers.routes import router as customers_router
 from mteja.dashboard.pages import Dashboard
 from mteja.dashboard.routes import ROUTERS as DASHBOARD_ROUTERS
@@ -38,6 +39,8 @@ from mteja.events.routes import router as events_router
 from mteja.kit.http.errors import handle_http_exception, handle_mteja_error, handle_validation_error
 from mteja.kit.http.responses import json_response
 from mteja.kit.ratelimit import RateLimiter
+from mteja.portal.pages import Portal
+from mteja.portal.routes import router as portal_router
 from mteja.webhooks.routes import redeliver_router
 from mteja.webhooks.routes import router as webhooks_router
 from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
@@ -139,6 +142,12 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # A trailing slash is an unknown route (404), never a redirect to a Location built
+        # from the Host header.
+        redirect_slashes=False,
+        # Operation ids are the route names (create_customer), so that a generated client
+        # reads like the SDK.
+        generate_unique_id_function=lambda route: route.name,
         # Our own metrics and logs cover requests. FastAPI's would check for OpenTelemetry
         # providers on every request, and its logs include exception messages, which can
         # carry customer data.
@@ -149,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.authenticator = authenticator
     app.state.rate_limiter = limiter
     app.state.dashboard = Dashboard(settings)
+    app.state.portal = Portal()
     # Added in reverse order of running: RequestMiddleware (authentication) runs first,
     # then the unit of work (and idempotency), then the hot routes, then FastAPI's own
     # routing.
@@ -162,12 +172,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(addresses_router)
     app.include_router(businesses_router)
     app.include_router(payment_methods_router)
+    app.include_router(portal_sessions_router)
     app.include_router(events_router)
     app.include_router(redeliver_router)
     app.include_router(webhooks_router)
     # Outside /api/: the middleware leaves authentication to the dashboard's own session.
     for dashboard_router in DASHBOARD_ROUTERS:
         app.include_router(dashboard_router)
+    # The customer's own page, opened by a portal session's link (no key, no cookie).
+    app.include_router(portal_router)
 
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> Response:
@@ -190,6 +203,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get(
         "/metrics",
+        name="metrics",
         tags=["operations"],
         response_class=PlainTextResponse,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},

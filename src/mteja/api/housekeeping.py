@@ -1,4 +1,5 @@
-"""The server's background housekeeping: event retention and idempotency-key expiry."""
+"""The server's background housekeeping: event retention, idempotency-key expiry, and the
+rows of ended dashboard sessions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 
 import structlog
 
+from mteja.accounts.sessions import prune_sessions
 from mteja.core.time import utcnow
 from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.uow import UnitOfWork
@@ -22,6 +24,9 @@ async def prune_once(db: Database, *, event_retention: timedelta) -> tuple[int, 
         events = await prune_events(uow, before=utcnow() - event_retention)
     async with UnitOfWork(db) as uow:
         keys = await expire_idempotency_keys(uow)
+    async with UnitOfWork(db) as uow:
+        # Expired sessions open nothing already: this only keeps their table small.
+        await prune_sessions(uow, now=utcnow())
     return events, keys
 
 

@@ -76,6 +76,8 @@ class AuthenticationFailed(MtejaError):
     status = 401
     type = "authentication_error"
     code = "api_key_invalid"
+    # Every route may answer any of them (errors_for lists them in the OpenAPI document).
+    codes = ("api_key_missing", "api_key_invalid", "api_key_expired")
     default_message = "The API key is invalid or revoked."
 
     def __init__(self, message: str | None = None) -> None:
@@ -85,6 +87,11 @@ class AuthenticationFailed(MtejaError):
 class ApiKeyMissing(AuthenticationFailed):
     code = "api_key_missing"
     default_message = "No API key: send 'Authorization: Bearer <secret key>'."
+
+
+class ApiKeyExpired(AuthenticationFailed):
+    code = "api_key_expired"
+    default_message = "The API key has expired: use a newer key of this account."
 
 
 class NotFound(MtejaError):
@@ -141,6 +148,13 @@ class PayloadTooLarge(MtejaError):
     type = "invalid_request_error"
     code = "payload_too_large"
     default_message = "The request body is larger than 1 MiB."
+
+
+class HeadersTooLarge(MtejaError):
+    status = 431
+    type = "invalid_request_error"
+    code = "request_headers_too_large"
+    default_message = "The request's headers are larger than 16 KiB in all."
 
 
 class UnsupportedMediaType(MtejaError):

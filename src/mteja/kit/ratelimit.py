@@ -13,6 +13,7 @@ fails open (limited per process instead of refused) and tries Redis again every 
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -34,29 +35,36 @@ REDIS_RETRY_SECONDS = 1.0
 # Short: the limiter sits on every request, and a slow Redis must not become a slow API.
 REDIS_TIMEOUT_SECONDS = 0.5
 
-# KEYS[1] the bucket; ARGV rate (tokens a second), capacity. Returns {allowed, tokens left}:
-# the tokens as a string, since Redis would truncate a Lua number to an integer.
+# KEYS: the buckets; ARGV: each bucket's rate (tokens a second) and capacity, in turn.
+# Returns, per bucket in turn, whether it allowed the request and the tokens it has left: as
+# a string, since Redis would truncate a Lua number to an integer. A bucket named twice is
+# taken from twice, in order.
 _TAKE = """
-local rate = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local stored = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(stored[1])
-local at = tonumber(stored[2])
-if tokens == nil or at == nil then
-  tokens = capacity
-  at = now
+local result = {}
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  local stored = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(stored[1])
+  local at = tonumber(stored[2])
+  if tokens == nil or at == nil then
+    tokens = capacity
+    at = now
+  end
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local allowed = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / rate * 1000) + 1000)
+  result[2 * i - 1] = allowed
+  result[2 * i] = tostring(tokens)
 end
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-local allowed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
-return {allowed, tostring(tokens)}
+return result
 """
 
 
@@ -71,7 +79,9 @@ class Budget:
         return cls(per_second, max(1, math.floor(per_second * BURST_FACTOR)))
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and one is
+# built on every API request.
+@dataclass(slots=True)
 class Decision:
     allowed: bool
     limit: int  # RateLimit-Limit: the tokens of a full bucket
@@ -81,15 +91,12 @@ class Decision:
 
     @classmethod
     def of(cls, budget: Budget, *, allowed: bool, tokens: float) -> Decision:
-        tokens = max(0.0, tokens)
-        wait = 0 if allowed else max(1, math.ceil((1 - tokens) / budget.rate))
-        return cls(
-            allowed=allowed,
-            limit=budget.capacity,
-            remaining=math.floor(tokens),
-            reset=math.ceil((budget.capacity - tokens) / budget.rate),
-            retry_after=wait,
-        )
+        """The decision of a bucket left with ``tokens`` (never negative)."""
+        reset = math.ceil((budget.capacity - tokens) / budget.rate)
+        if allowed:
+            return cls(True, budget.capacity, int(tokens), reset, 0)
+        wait = max(1, math.ceil((1 - tokens) / budget.rate))
+        return cls(False, budget.capacity, int(tokens), reset, wait)
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [
@@ -125,7 +132,14 @@ class LocalBuckets:
 
 
 class RedisBuckets:
-    """The buckets in Redis, under ``prefix``."""
+    """The buckets in Redis, under ``prefix``.
+
+    The takes of all requests that reach the limiter in one turn of the event loop go to
+    Redis together, in one run of the script: a round trip costs the process far more CPU
+    than the script's work (docs/performance.md), and under load many requests arrive
+    together. Each request still waits for exactly one round trip, and takes stay atomic:
+    Redis runs a script without interleaving anything else.
+    """
 
     def __init__(self, url: str, *, prefix: str) -> None:
         self._redis = Redis.from_url(
@@ -135,12 +149,40 @@ class RedisBuckets:
         )
         self._prefix = prefix
         self._take = self._redis.register_script(_TAKE)
+        self._pending: list[tuple[str, Budget, asyncio.Future[tuple[bool, float]]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def take(self, key: str, budget: Budget) -> tuple[bool, float]:
-        allowed, tokens = await self._take(
-            keys=[self._prefix + key], args=[budget.rate, budget.capacity]
-        )
-        return bool(allowed), float(tokens)
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[tuple[bool, float]] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._send_pending)
+        self._pending.append((self._prefix + key, budget, answer))
+        return await answer
+
+    def _send_pending(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.create_task(self._send(batch))
+        # Held until done: the loop keeps only a weak reference to a task.
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(
+        self, batch: list[tuple[str, Budget, asyncio.Future[tuple[bool, float]]]]
+    ) -> None:
+        args: list[float] = []
+        for _, budget, _ in batch:
+            args.extend((budget.rate, budget.capacity))
+        try:
+            result = await self._take(keys=[key for key, _, _ in batch], args=args)
+        except (RedisError, OSError) as error:
+            for _, _, answer in batch:
+                if not answer.done():
+                    answer.set_exception(error)
+            return
+        for index, (_, _, answer) in enumerate(batch):
+            if not answer.done():
+                answer.set_result((bool(result[2 * index]), float(result[2 * index + 1])))
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -183,8 +225,11 @@ class RateLimiter:
     async def admit(self, account_id: str, *, livemode: bool) -> Decision:
         """Take one request from the account's budget in its mode."""
         budget = self._live if livemode else self._test
-        mode = "live" if livemode else "test"
-        return await self._take(f"account:{account_id}:{mode}", budget)
+        key = f"account:{account_id}:{'live' if livemode else 'test'}"
+        if self._redis is None:
+            allowed, tokens = self._local.take(key, budget)
+            return Decision.of(budget, allowed=allowed, tokens=tokens)
+        return await self._take(key, budget)
 
     def refusing(self, address: str) -> Decision | None:
         """The refusal of an address whose failed authentications used up its budget, while
