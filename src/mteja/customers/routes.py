@@ -66,7 +66,11 @@ _CUSTOM_DATA_FILTER = {
     "explode": True,
     "required": False,
     "description": "`custom_data[KEY]=VALUE`: exact match on a top-level string.",
-    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+    "schema": {
+        "type": "object",
+        "propertyNames": {"minLength": 1, "maxLength": 40},
+        "additionalProperties": {"type": "string"},
+    },
 }
 
 

@@ -83,16 +83,15 @@ _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 def allowed_methods(request: Request) -> str:
     """Every method some route of this path answers, asked of the router itself (the
     framework's own 405 names only the methods of the first route it tried), with ``HEAD``
-    wherever ``GET`` is. A route written for exactly this path (``/customers/batch``)
-    hides the templates it also happens to fit (``/customers/{customer_id}``)."""
-    literal: set[str] = set()
-    templated: set[str] = set()
-    for method in _METHODS:
-        for route in request.app.router.routes:
-            match, child = route.matches({**request.scope, "method": method})
-            if match is Match.FULL:
-                (templated if child.get("path_params") else literal).add(method)
-    allowed = literal or templated
+    wherever ``GET`` is."""
+    allowed = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    }
     if "GET" in allowed:
         allowed.add("HEAD")
     return ", ".join(sorted(allowed))
