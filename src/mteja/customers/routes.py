@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from mteja.core.schemas import DeletedOut, ListOf
+from mteja.core.validation import STORABLE_TEXT_PATTERN
 from mteja.customers.batch import CustomerBatch, ItemResult
 from mteja.customers.duplicates import DuplicateFinder
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound, CustomerRedacted
@@ -68,8 +69,8 @@ _CUSTOM_DATA_FILTER = {
     "description": "`custom_data[KEY]=VALUE`: exact match on a top-level string.",
     "schema": {
         "type": "object",
-        "propertyNames": {"minLength": 1, "maxLength": 40},
-        "additionalProperties": {"type": "string"},
+        "propertyNames": {"minLength": 1, "maxLength": 40, "pattern": STORABLE_TEXT_PATTERN},
+        "additionalProperties": {"type": "string", "pattern": STORABLE_TEXT_PATTERN},
     },
 }
 
