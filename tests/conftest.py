@@ -1,5 +1,9 @@
 """Fixtures: every API test runs once on SQLite and once on PostgreSQL.
 
+With ``MTEJA_DATABASE_POOLER=pgbouncer`` in the environment, the run is the pooler leg
+instead: PostgreSQL only, every connection through a PgBouncer in transaction mode that
+the run starts itself (``tests/pooler.py``), with the pooler's settings.
+
 Each database is created fresh for the test session (and per xdist worker) and built by
 the migrations, never by ``create_all``. Tests are isolated by account: every test gets
 accounts of its own, so no test can see another's rows and nothing needs cleaning.
@@ -27,6 +31,7 @@ from mteja.db import migrate
 from mteja.db.engine import Database
 from mteja.db.sql import Conn
 from mteja.db.uow import UnitOfWork
+from tests.pooler import POOLED, pooled_url
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MTEJA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -34,7 +39,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 if TYPE_CHECKING:
     from tests.servers import SdkServer
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["pgbouncer"] if POOLED else ["sqlite", "postgresql"]
 
 
 async def _create_postgres_database() -> str:
@@ -55,7 +60,21 @@ async def _create_postgres_database() -> str:
     finally:
         await admin.close()
     url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+    if POOLED:
+        url = pooled_url(url)
     return url.render_as_string(hide_password=False)
+
+
+def direct_url(url: str) -> str:
+    """A test database's URL on PostgreSQL itself, past the pooler if there is one."""
+    admin = make_url(POSTGRES_ADMIN_URL)
+    direct = make_url(url).set(host=admin.host, port=admin.port)
+    return direct.render_as_string(hide_password=False)
+
+
+def database(url: str, pool_size: int) -> Database:
+    """A handle on a test database, as the servers of this run open theirs."""
+    return Database(url, pool_size=pool_size, pooled=POOLED)
 
 
 async def _drop_postgres_database(url: str) -> None:
@@ -79,7 +98,7 @@ async def database_url(
         return
     url = await _create_postgres_database()
     try:
-        await migrate.upgrade(url)
+        await migrate.upgrade(url, pooled=POOLED)
         yield url
     finally:
         await _drop_postgres_database(url)
@@ -88,6 +107,7 @@ async def database_url(
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Webhook delivery runs in the webhook tests' own app (tests/webhooks), not here.
+    # The pooler leg's settings come from its environment (MTEJA_DATABASE_POOLER).
     return Settings(database_url=database_url, log_level="warning", webhook_worker=False)
 
 

@@ -5,6 +5,11 @@ a short while. The cache is trusted only while a LISTEN connection is up: a revo
 committed by any process (``mteja keys revoke``, another server) evicts the key in every
 server, and a lost connection empties the cache and turns it off until it is back.
 A generation counter stops a lookup that raced with a revocation from re-caching the key.
+
+Behind a pooler in transaction mode LISTEN cannot work (the session is not ours), so the
+listener connects to ``listen_url`` (PostgreSQL past the pooler) when one is given. With
+none, a verified key is cached for a few seconds only: a revocation in another process
+takes effect within that time, and in this process at once (docs/decisions/0027).
 """
 
 from __future__ import annotations
@@ -24,25 +29,33 @@ from mteja.db.engine import Database
 from mteja.db.uow import UnitOfWork
 
 _CACHE_TTL_SECONDS = 60.0
+# Without notifications, the longest a key revoked elsewhere keeps working in this process.
+_UNNOTIFIED_TTL_SECONDS = 3.0
 _CACHE_MAX_ENTRIES = 10_000
 
 
 class Authenticator:
-    def __init__(self, db: Database, *, cache: bool) -> None:
+    def __init__(self, db: Database, *, cache: bool, listen_url: str | None = None) -> None:
         self.db = db
         self._cache_wanted = cache and not db.is_sqlite
+        self._listen_url = listen_url or (None if db.pooled else db.url)
+        self._ttl = _CACHE_TTL_SECONDS if self._listen_url else _UNNOTIFIED_TTL_SECONDS
         self._cache_live = False
         self._generation = 0
         self._cache: dict[str, tuple[str, str, float]] = {}
         self._listener: RevocationListener | None = None
 
     async def start(self) -> None:
-        if self._cache_wanted:
-            subscribe_to_local_revocations(self._evict)
-            self._listener = RevocationListener(
-                self.db.url, on_revoked=self._evict, on_reset=self._reset
-            )
-            self._listener.start()
+        if not self._cache_wanted:
+            return
+        subscribe_to_local_revocations(self._evict)
+        if self._listen_url is None:
+            self._reset(True)  # live at once, on the short lifetime
+            return
+        self._listener = RevocationListener(
+            self._listen_url, on_revoked=self._evict, on_reset=self._reset
+        )
+        self._listener.start()
 
     async def stop(self) -> None:
         unsubscribe_from_local_revocations(self._evict)
@@ -84,7 +97,7 @@ class Authenticator:
         if self._cache_live and generation == self._generation:
             if len(self._cache) >= _CACHE_MAX_ENTRIES:
                 self._cache.clear()
-            expires = time.monotonic() + _CACHE_TTL_SECONDS
+            expires = time.monotonic() + self._ttl
             self._cache[key_id] = (row["account_id"], row["secret_hash"], expires)
         return row["account_id"], row["secret_hash"]
 

@@ -41,12 +41,20 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def _with_accounts(settings: Settings, action: Any) -> Any:
-    db = Database(settings.database_url, pool_size=1)
+    db = Database(settings.database_url, pool_size=1, pooled=settings.pooled)
     try:
         async with UnitOfWork(db) as uow:
             return await action(AccountService(uow))
     finally:
         await db.dispose()
+
+
+def _migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
+    """Past the pooler when a direct URL is set; through it, pooler-safe, otherwise."""
+    url = settings.migration_url
+    pooled = settings.pooled and url == settings.database_url
+    step = migrate.downgrade if down else migrate.upgrade
+    _run(step(url, revision, pooled=pooled))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -75,7 +83,7 @@ def serve(
     settings = Settings()
     if no_worker:
         settings = settings.model_copy(update={"webhook_worker": False})
-    _run(migrate.upgrade(settings.database_url))
+    _migrate(settings)
     created = _run(_with_accounts(settings, lambda s: s.create_default_account_if_none()))
     if created is not None:
         _announce_default_account(
@@ -106,7 +114,9 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        db = Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+        db = Database(
+            settings.database_url, pool_size=DeliveryWorker.POOL_SIZE, pooled=settings.pooled
+        )
         try:
             await DeliveryWorker(db, WorkerConfig.from_settings(settings)).run(stop)
         finally:
@@ -132,8 +142,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    settings = Settings()
-    _run(migrate.upgrade(settings.database_url, revision))
+    _migrate(Settings(), revision)
     console.print(f"database at revision {revision}")
 
 
@@ -142,8 +151,7 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1.")],
 ) -> None:
     """Revert migrations down to REVISION."""
-    settings = Settings()
-    _run(migrate.downgrade(settings.database_url, revision))
+    _migrate(Settings(), revision, down=True)
     console.print(f"database at revision {revision}")
 
 
@@ -153,7 +161,7 @@ def accounts_create(
 ) -> None:
     """Create an account and its first secret API key (shown once)."""
     settings = Settings()
-    _run(migrate.upgrade(settings.database_url))
+    _migrate(settings)
     try:
         created = _run(_with_accounts(settings, lambda s: s.create_account(name)))
     except ValueError as error:
