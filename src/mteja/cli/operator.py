@@ -18,7 +18,9 @@ from mteja.config import Settings
 from mteja.core.errors import NotFound
 from mteja.core.time import format_timestamp
 from mteja.db import migrate
+from mteja.db.citus import CitusMissing, distribute
 from mteja.db.engine import Database
+from mteja.db.types import metadata
 from mteja.db.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -153,6 +155,40 @@ def db_downgrade(
     """Revert migrations down to REVISION."""
     _migrate(Settings(), revision, down=True)
     console.print(f"database at revision {revision}")
+
+
+@db_app.command("distribute")
+def db_distribute(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the Citus calls instead of running them.")
+    ] = False,
+) -> None:
+    """Distribute the tables with Citus, by account_id (run on the coordinator, after
+    `mteja db upgrade`). Refuses when the citus extension is not in the database."""
+    settings = Settings()
+    if settings.is_sqlite:
+        raise _fail("mteja db distribute needs PostgreSQL with the citus extension.")
+    try:
+        statements = _run(_distribute(settings, dry_run=dry_run))
+    except CitusMissing as error:
+        raise _fail(str(error)) from None
+    for statement in statements:
+        console.print(statement if dry_run else f"done: {statement}", soft_wrap=True)
+    if not statements:
+        console.print("every table is already distributed")
+
+
+async def _distribute(settings: Settings, *, dry_run: bool) -> list[str]:
+    # Imported here: the tables register themselves as their domains are imported.
+    from mteja.api.app import create_app  # noqa: F401
+
+    url = settings.migration_url
+    db = Database(url, pool_size=1, pooled=settings.pooled and url == settings.database_url)
+    try:
+        async with UnitOfWork(db) as uow:
+            return await distribute(uow, metadata.sorted_tables, dry_run=dry_run)
+    finally:
+        await db.dispose()
 
 
 @accounts_app.command("create")
