@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -29,8 +29,9 @@ from mteja.api.app import create_app
 from mteja.config import Settings
 from mteja.db import migrate
 from mteja.db.engine import Database
-from mteja.db.sql import Conn
+from mteja.db.sql import AsyncpgConn, Conn, Sql
 from mteja.db.uow import UnitOfWork
+from tests.citus import issued_by_the_app, problems
 from tests.pooler import POOLED, pooled_url
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -102,6 +103,29 @@ async def database_url(
         yield url
     finally:
         await _drop_postgres_database(url)
+
+
+@pytest.fixture(autouse=True)
+def single_shard_statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every statement run on PostgreSQL while a test runs is one Citus runs on one shard,
+    or a declared cross-account read (tests/citus.py): the test fails otherwise."""
+    found: dict[str, list[str]] = {}
+
+    def checked(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def run(self: AsyncpgConn, sql: Sql, params: Any) -> Any:
+            wrong = problems(sql) if issued_by_the_app() else []
+            if wrong:
+                found[sql.postgres().text] = wrong
+            return await method(self, sql, params)
+
+        return run
+
+    for name in ("one", "all", "execute", "execute_many"):
+        monkeypatch.setattr(AsyncpgConn, name, checked(getattr(AsyncpgConn, name)))
+    yield
+    assert not found, "statements Citus would not run on one shard:\n" + "\n".join(
+        f"{wrong}: {text}" for text, wrong in found.items()
+    )
 
 
 @pytest.fixture(scope="session")
