@@ -18,7 +18,7 @@ _LUA_SAFE = re.compile(r"^[A-Za-z0-9_\-.=%&?/ ]*$")
 @dataclass(frozen=True)
 class Scenario:
     key: str  # get, list-20, list-deep, search, create, bare
-    server: str  # ours | baseline
+    server: str  # ours | baseline | workers (mteja serve --workers N)
     script: Path
     description: str
 

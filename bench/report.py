@@ -136,6 +136,7 @@ class RunFacts:
     rss_start: dict[str, int] = field(default_factory=dict)
     rss_end: dict[str, int] = field(default_factory=dict)
     rss_peak: dict[str, int] = field(default_factory=dict)
+    workers: int = 1
 
 
 def mib(kib: int) -> str:
@@ -150,11 +151,12 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b and a == a and b == b else "n/a"  # x == x: not NaN
 
 
-def _paired(collected: Collected, key: str) -> str:
-    """Median (min–max) over the rounds of mteja's req/s over the baseline's."""
+def _paired(collected: Collected, key: str, over: str = "ours", under: str = "baseline") -> str:
+    """Median (min–max) over the rounds of one server's req/s over another's (by default
+    mteja's over the baseline's)."""
     pairs = zip(
-        collected.runs.get(("ours", key), []),
-        collected.runs.get(("baseline", key), []),
+        collected.runs.get((over, key), []),
+        collected.runs.get((under, key), []),
         strict=False,
     )
     ratios = [
@@ -163,6 +165,26 @@ def _paired(collected: Collected, key: str) -> str:
     if not ratios:
         return "n/a"
     return f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})"
+
+
+def _workers_section(workers: int, collected: Collected) -> list[str]:
+    med = collected.median
+    lines = [
+        "",
+        f"## mteja --workers {workers} / mteja in one process",
+        "",
+        f"`mteja serve --workers {workers}` against `mteja serve`, on the same database, "
+        "back to back in every round; the paired column as above.",
+        "",
+        "| scenario | one process req/s | workers req/s | req/s ratio | paired req/s ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for key in ("get", "list-20"):
+        one = med("ours", key, "requests_per_second")
+        many = med("workers", key, "requests_per_second")
+        paired = _paired(collected, key, over="workers", under="ours")
+        lines.append(f"| {key} | {_rps(one)} | {_rps(many)} | {_ratio(many, one)} | {paired} |")
+    return lines
 
 
 def render(
@@ -195,7 +217,9 @@ def render(
             continue
         rps = [run.requests_per_second for run in runs]
         errors = sum(run.non_2xx + run.socket_errors for run in runs)
-        server = "mteja" if scenario.server == "ours" else "baseline"
+        server = {"ours": "mteja", "workers": f"mteja --workers {facts.workers}"}.get(
+            scenario.server, "baseline"
+        )
         median_rps = _rps(statistics.median(rps))
         p50 = med(scenario.server, scenario.key, "p50_ms")
         p99 = med(scenario.server, scenario.key, "p99_ms")
@@ -226,6 +250,8 @@ def render(
             f"| {key} | {_rps(ours)} | {_rps(base)} | {_ratio(ours, base)} | "
             f"{_paired(collected, key)} | {p50_ratio} | {p99_ratio} |"
         )
+    if facts.workers > 1:
+        lines += _workers_section(facts.workers, collected)
     bare = med("baseline", "bare", "requests_per_second")
     lines += [
         "",

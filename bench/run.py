@@ -71,6 +71,10 @@ SERVER_START_TIMEOUT = 90.0
 SERVER_STOP_TIMEOUT = 15.0
 CLI_TIMEOUT = 180.0
 SETTLE_SECONDS = 1.0  # pause between two wrk runs
+# Every feature on, as in production, with a budget no benchmark reaches: the rate limiter
+# does its whole work on every request and never refuses (MTEJA_RATE_LIMIT_PER_SECOND in
+# the environment wins).
+BENCH_RATE_LIMIT = "1000000"
 
 
 # ---------------------------------------------------------------------------- processes
@@ -171,8 +175,8 @@ def _http(
         return status, payload
 
 
-def _wait_ready(server: Server, path: str) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
+def _wait_ready(server: Server, path: str, timeout: float = SERVER_START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name} exited at start:\n{server.log_tail()}")
@@ -181,7 +185,7 @@ def _wait_ready(server: Server, path: str) -> None:
             if status == 200:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"{server.name} not ready after {SERVER_START_TIMEOUT:.0f} s")
+    raise RuntimeError(f"{server.name} not ready after {timeout:.0f} s")
 
 
 # ---------------------------------------------------------------------------- databases
@@ -271,7 +275,7 @@ def _seed(
     return summary
 
 
-def _scripts(setup: Setup, workdir: Path) -> list[Scenario]:
+def _scripts(setup: Setup, workdir: Path, workers: int) -> list[Scenario]:
     auth = auth_line(setup.api_key)
     deep = f"{API}?limit={PAGE}&cursor={encode_cursor(setup.middle_id)}"
     search = f"{API}?limit={PAGE}&search={urllib.parse.quote(setup.search_term, safe='')}"
@@ -319,6 +323,21 @@ def _scripts(setup: Setup, workdir: Path) -> list[Scenario]:
         ("baseline", "list-20", static_script("/customers", ""), "GET /customers (first 20)"),
         ("baseline", "bare", static_script("/bare", ""), "GET /bare: Starlette, no database"),
     ]
+    if workers > 1:
+        specs += [
+            (
+                "workers",
+                "get",
+                get_script(ids, API + "/", auth),
+                f"`mteja serve --workers {workers}`: GET {API}/{{id}}, as mteja's get",
+            ),
+            (
+                "workers",
+                "list-20",
+                static_script(f"{API}?limit={PAGE}", auth),
+                f"`mteja serve --workers {workers}`: GET {API}?limit={PAGE}, as mteja's list-20",
+            ),
+        ]
     scenarios = []
     for server, key, lua, description in specs:
         script = workdir / f"{server}-{key}.lua"
@@ -331,9 +350,13 @@ def _schedule(scenarios: list[Scenario], round_index: int) -> list[Scenario]:
     """One round: each mteja scenario next to its baseline twin; who goes first alternates
     from round to round."""
     by = {(s.server, s.key): s for s in scenarios}
+    # With --workers, the N-process server runs next to the one-process one too.
+    more = {
+        key: [by[name, key]] if (name := "workers", key) in by else [] for key in ("get", "list-20")
+    }
     groups = [
-        [by["ours", "get"], by["baseline", "get"]],
-        [by["ours", "list-20"], by["baseline", "list-20"]],
+        [by["ours", "get"], by["baseline", "get"], *more["get"]],
+        [by["ours", "list-20"], by["baseline", "list-20"], *more["list-20"]],
         [by["ours", "create"], by["baseline", "create"]],
         [by["ours", "list-deep"], by["baseline", "bare"]],
         [by["ours", "search"]],
@@ -434,7 +457,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--output-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--keep-database", action="store_true", help="do not drop it at the end")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="N > 1: also run get and list-20 on `mteja serve --workers N`, next to one process",
+    )
     args = parser.parse_args(argv)
+    if not 1 <= args.workers <= 64:
+        parser.error("--workers: 1 to 64")
     if args.customers < 100 or args.duration < 1 or args.rounds < 1 or args.connections < 1:
         parser.error("need --customers >= 100, --duration >= 1, --rounds >= 1, --connections >= 1")
     if args.warmup < 0:
@@ -495,10 +526,26 @@ def _prepare(
     return database, setup, matches
 
 
+def _start_workers(
+    database: BenchDatabase, workers: int, workdir: Path, cleanup: contextlib.ExitStack
+) -> Server:
+    """``mteja serve --workers N``, otherwise as the one-process server."""
+    env = {**os.environ, "MTEJA_DATABASE_URL": database.url}
+    env.setdefault("MTEJA_RATE_LIMIT_PER_SECOND", BENCH_RATE_LIMIT)
+    port = _free_port()
+    command = [*_mteja_command(), "serve", "--port", str(port), "--workers", str(workers)]
+    server = _start_server("workers", command, env, port, workdir / "mteja-workers.log")
+    cleanup.callback(_stop_server, server)
+    _wait_ready(server, "/healthz", timeout=SERVER_START_TIMEOUT * workers)
+    _log(f"mteja --workers {workers} pid {server.pid} on {server.base_url}")
+    return server
+
+
 def _start_both(
     database: BenchDatabase, setup: Setup, workdir: Path, cleanup: contextlib.ExitStack
 ) -> tuple[Server, Server]:
     env = {**os.environ, "MTEJA_DATABASE_URL": database.url}
+    env.setdefault("MTEJA_RATE_LIMIT_PER_SECOND", BENCH_RATE_LIMIT)
     ours_port, baseline_port = _free_port(), _free_port()
     ours = _start_server(
         "mteja",
@@ -600,12 +647,15 @@ def main(argv: list[str] | None = None) -> int:
         ours, baseline = _start_both(database, setup, workdir, cleanup)
         checks = _sanity_check(ours, baseline, setup)
         _log(f"sanity checks passed: {checks}")
+        servers = {"ours": ours, "baseline": baseline}
+        if args.workers > 1:
+            servers["workers"] = _start_workers(database, args.workers, workdir, cleanup)
+        # The N-process server's RSS is its processes' sum, not its supervisor's: left out.
         sampler = RssSampler({"ours": ours.pid, "baseline": baseline.pid})
         rss_start = sampler.sample()
         sampler.start()
         cleanup.callback(sampler.stop)
-        scenarios = _scripts(setup, workdir)
-        servers = {"ours": ours, "baseline": baseline}
+        scenarios = _scripts(setup, workdir, args.workers)
         collected = _measure(args, scenarios, servers, sampler, raw_log)
         time.sleep(2.0)
         facts = RunFacts(
@@ -624,7 +674,8 @@ def main(argv: list[str] | None = None) -> int:
             load_after=_loadavg(),
             rss_start=rss_start,
             rss_end=sampler.sample(),
-            rss_peak={who: sampler.peak_under_load(who) for who in servers},
+            rss_peak={who: sampler.peak_under_load(who) for who in ("ours", "baseline")},
+            workers=args.workers,
         )
         report = render(facts, machine, collected, scenarios)
         path = args.output_dir / f"{stamp}-{args.backend}.md"

@@ -134,6 +134,7 @@ class RowFactory:
         return {
             "account_id": self.account_id,
             "id": customer_id,
+            "external_id": None,
             "name": name,
             "email": email,
             "phone": phone,
@@ -145,6 +146,7 @@ class RowFactory:
             "version": 1,
             "created_at": created_at,
             "updated_at": created_at,
+            "redacted_at": None,
         }
 
 

@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from tests.servers import SdkServer
 
 BACKENDS = ["pgbouncer"] if POOLED else ["sqlite", "postgresql"]
+# The shared app answers every test of a worker, all from one client address, faster than
+# any merchant would: a budget that never refuses. The rate limits' own tests
+# (tests/ratelimit) build apps with real budgets.
+UNLIMITED = 1_000_000
 
 
 async def _create_postgres_database() -> str:
@@ -132,7 +136,12 @@ def single_shard_statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def settings(database_url: str) -> Settings:
     # Webhook delivery runs in the webhook tests' own app (tests/webhooks), not here.
     # The pooler leg's settings come from its environment (MTEJA_DATABASE_POOLER).
-    return Settings(database_url=database_url, log_level="warning", webhook_worker=False)
+    return Settings(
+        database_url=database_url,
+        log_level="warning",
+        webhook_worker=False,
+        rate_limit_per_second=UNLIMITED,
+    )
 
 
 @pytest.fixture(scope="session")

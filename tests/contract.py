@@ -40,6 +40,7 @@ ERROR_CODES = {
     413: ("payload_too_large",),
     415: ("unsupported_media_type",),
     422: ("idempotency_key_reused",),
+    429: ("rate_limited",),
 }
 
 ERROR_TYPES = {

@@ -30,6 +30,7 @@ from mteja.db import migrate
 from mteja.db.engine import Database
 from mteja.db.sql import Sql
 from tests.conftest import (
+    UNLIMITED,
     _create_postgres_database,
     _drop_postgres_database,
     database,
@@ -62,7 +63,13 @@ def mteja_command() -> list[str]:
 
 def server_environment(database_url: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("MTEJA_")}
-    env.update(MTEJA_DATABASE_URL=database_url, MTEJA_LOG_LEVEL="warning")
+    # Load and fault tests send more than a merchant's budget from one address; the rate
+    # limits' own tests set MTEJA_RATE_LIMIT_PER_SECOND themselves.
+    env.update(
+        MTEJA_DATABASE_URL=database_url,
+        MTEJA_LOG_LEVEL="warning",
+        MTEJA_RATE_LIMIT_PER_SECOND=str(UNLIMITED),
+    )
     if POOLED:
         env["MTEJA_DATABASE_POOLER"] = "pgbouncer"
     return env
@@ -106,8 +113,10 @@ def _log_tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def _wait_until_ready(
+    process: subprocess.Popen[bytes], base_url: str, log: Path, timeout: float = STARTUP_TIMEOUT
+) -> None:
+    deadline = time.monotonic() + timeout
     with httpx.Client(base_url=base_url, timeout=2.0) as http:
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -122,7 +131,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path
                 pass  # not listening yet
             time.sleep(0.1)
     pytest.fail(
-        f"mteja serve at {base_url} not ready after {STARTUP_TIMEOUT:.0f} s:\n{_log_tail(log)}",
+        f"mteja serve at {base_url} not ready after {timeout:.0f} s:\n{_log_tail(log)}",
         pytrace=False,
     )
 
@@ -139,16 +148,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serving(database_url: str, workdir: Path, count: int) -> Iterator[list[str]]:
-    """``count`` servers on one database, started together; always stopped on exit."""
+def serving(
+    database_url: str, workdir: Path, count: int, *, workers: int = 1
+) -> Iterator[list[str]]:
+    """``count`` servers on one database, started together, each ``mteja serve --workers
+    workers``; always stopped on exit."""
     with ExitStack() as stack:
         started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
         for _ in range(count):
             port = free_port()
             log = workdir / f"serve-{port}.log"
             output = stack.enter_context(log.open("wb"))
+            command = ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
             process = subprocess.Popen(
-                [*mteja_command(), "serve", "--host", HOST, "--port", str(port)],
+                [*mteja_command(), *command],
                 env=server_environment(database_url),
                 cwd=workdir,
                 stdout=output,
@@ -157,7 +170,8 @@ def serving(database_url: str, workdir: Path, count: int) -> Iterator[list[str]]
             stack.callback(_stop, process)
             started.append((process, f"http://{HOST}:{port}", log))
         for process, base_url, log in started:
-            _wait_until_ready(process, base_url, log)
+            # Each of a server's processes imports the app before it answers.
+            _wait_until_ready(process, base_url, log, STARTUP_TIMEOUT * workers)
         yield [base_url for _, base_url, _ in started]
 
 

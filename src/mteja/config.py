@@ -32,9 +32,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     auth_cache: bool = Field(
         default=True,
-        description="Cache verified API keys in memory (PostgreSQL only; revocations are "
-        "pushed to every server with LISTEN/NOTIFY; behind a pooler without a direct URL, "
-        "a key is cached for a few seconds instead).",
+        description="Cache verified API keys in memory (revocations reach every server: "
+        "LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version on SQLite; behind a pooler "
+        "without a direct URL, a key is cached for 3 seconds instead).",
     )
 
     event_retention_days: int = Field(
@@ -61,12 +61,38 @@ class Settings(BaseSettings):
     webhook_poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     webhook_concurrency: int = Field(default=16, ge=1, le=1000)
 
+    rate_limit_per_second: int = Field(
+        default=100,
+        ge=0,
+        le=1_000_000,
+        description="Requests a second each account may make per mode (test mode: a quarter "
+        "of it), with bursts of twice that; 0 turns rate limiting off.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis:// URL of the Redis that holds the rate limits' budgets, shared by "
+        "every server process. Unset: each process keeps its own.",
+    )
+    redis_key_prefix: str = Field(
+        default="mteja:",
+        max_length=64,
+        description="Prepended to every Redis key, so that several installations (or test "
+        "runs) can share one Redis.",
+    )
+
     session_secret: SecretStr | None = Field(
         default=None,
         min_length=32,
-        description="Signs the dashboard's session cookies. Unset: a random secret per "
-        "process, so a restart signs everyone out and several processes cannot share "
-        "sessions; set the same value (32+ characters) on every process to keep them.",
+        description="Signs the dashboard's sign-in form token (sessions themselves are kept "
+        "in the database). Unset: a random secret per process, so a sign-in form opened "
+        "before a restart must be reloaded; set the same value (32+ characters) on every "
+        "process behind one address.",
+    )
+
+    public_url: str | None = Field(
+        default=None,
+        description="The address customers reach this server at, for portal links "
+        "(https://billing.example.com). Unset: the address each request came in on.",
     )
 
     @field_validator("database_url", "database_direct_url")

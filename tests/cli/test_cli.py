@@ -93,11 +93,14 @@ async def test_operator_upgrades_creates_lists_and_revokes_keys(tmp_path: Path) 
     assert {"accounts", "api_keys", "customers", "alembic_version"} <= tables
     assert cli.rows("SELECT version_num FROM alembic_version")
 
-    # accounts create --json prints exactly the account id and a key, which works.
+    # accounts create --json prints exactly the account id and its live and test keys.
     first = json.loads(await cli.ok("accounts", "create", "Duka la Mama Asha", "--json"))
-    assert set(first) == {"account_id", "api_key"}, first
+    assert set(first) == {"account_id", "api_key", "test_api_key"}, first
     assert ACCOUNT_ID.match(first["account_id"]), first["account_id"]
+    assert first["test_api_key"].startswith("mteja_sk_test_")
+    assert not first["api_key"].startswith("mteja_sk_test_")
     assert await _status_with_key(cli.url, first["api_key"]) == 200
+    assert await _status_with_key(cli.url, first["test_api_key"]) == 200
 
     # keys create --json: another working key for the same account.
     second = json.loads(await cli.ok("keys", "create", first["account_id"], "--json"))
@@ -105,15 +108,16 @@ async def test_operator_upgrades_creates_lists_and_revokes_keys(tmp_path: Path) 
     assert second["account_id"] == first["account_id"]
     assert second["api_key"] != first["api_key"]
     assert await _status_with_key(cli.url, second["api_key"]) == 200
-    secrets = [first["api_key"], second["api_key"]]
-    _assert_at_least_192_random_bits(secrets)
+    secrets = [first["api_key"], first["test_api_key"], second["api_key"]]
+    _assert_at_least_192_random_bits([first["api_key"], second["api_key"]])
 
-    # keys list --json: both keys, never a secret.
+    # keys list --json: the three keys of both modes, never a secret.
     listed = await cli.ok("keys", "list", first["account_id"], "--json")
     entries = json.loads(listed)
     assert isinstance(entries, list)
     ids = [entry["id"] for entry in entries]
-    assert len(ids) == len(set(ids)) == 2
+    assert len(ids) == len(set(ids)) == 3
+    assert sorted(entry["mode"] for entry in entries) == ["live", "live", "test"]
     assert all(KEY_ID.match(key_id) for key_id in ids), ids
     for secret in secrets:
         # A key id may be part of its secret, and ids are listed on purpose; beyond that at
@@ -136,7 +140,7 @@ async def test_operator_upgrades_creates_lists_and_revokes_keys(tmp_path: Path) 
         for row in cli.rows(f'SELECT * FROM "{table}"')
         for cell in row
     ]
-    assert len(cli.rows("SELECT * FROM api_keys")) == 2
+    assert len(cli.rows("SELECT * FROM api_keys")) == 3
     files = _bytes_of_files_in(tmp_path)
     for secret in secrets:
         for fragment in (secret, secret[-24:]):

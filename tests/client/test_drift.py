@@ -36,8 +36,14 @@ MODELS: dict[str, type[BaseModel]] = {
     "EventData": models.EventData,
     "EventActor": models.EventActor,
     "DuplicateOut": models.Duplicate,
+    "CustomerBatchOut": models.CustomerBatch,
+    "BatchItemCreated": models.CustomerBatchCreated,
+    "BatchItemRefused": models.CustomerBatchRefused,
+    "ErrorDetail": models.ItemError,
+    "FieldErrorOut": models.ItemErrorField,
     "DuplicatesOut": models.Duplicates,
     "PersonExportOut": models.PersonExport,
+    "PortalSessionOut": models.PortalSession,
     "WebhookEndpointOut": models.WebhookEndpoint,
     "WebhookEndpointCreatedOut": models.WebhookEndpointWithSecret,
     "DeliveryOut": models.Delivery,
@@ -68,6 +74,9 @@ PARAMS: dict[str, type] = {
 ARGUMENTS = {
     "RedeliverRequest": {"webhook_endpoint_id"},
     "MergeRequest": {"source_customer_id"},
+    # ``customers.create_batch(customers)``: a list of ``CustomerCreateParams``.
+    "CustomerBatchCreate": {"customers"},
+    "PortalSessionCreate": {"return_url", "locale"},
 }
 
 # List route -> SDK list params (besides ``cursor``, which paging sends).

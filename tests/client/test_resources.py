@@ -17,6 +17,8 @@ from mteja_client import (
     CardPaymentMethod,
     ConflictError,
     Customer,
+    CustomerBatchCreated,
+    CustomerBatchRefused,
     Deleted,
     Event,
     MobileMoneyPaymentMethod,
@@ -87,6 +89,36 @@ def test_customers(mteja: Mteja) -> None:
     with pytest.raises(NotFoundError):
         mteja.customers.get(created.id)
     assert [c.id for c in mteja.customers.list()] == [other.id]
+
+
+def test_create_batch(mteja: Mteja) -> None:
+    email = unique_email("Batch")
+    batch = mteja.customers.create_batch(
+        [
+            {"name": "Asha", "email": email, "address": {"country": "TZ"}},
+            {"name": "Asha again", "email": email},
+            {"name": "No email"},  # type: ignore[typeddict-item]
+        ],
+        idempotency_key=f"batch-{email}",
+    )
+    first, taken, invalid = batch.data
+    assert isinstance(first, CustomerBatchCreated)
+    assert first.status == 201
+    assert first.customer.address is not None
+    assert batch.created == [first.customer]
+    assert isinstance(taken, CustomerBatchRefused)
+    assert (taken.status, taken.error.code) == (409, "customer_already_exists")
+    assert first.customer.id in taken.error.message
+    assert isinstance(invalid, CustomerBatchRefused)
+    assert (invalid.status, invalid.error.param) == (400, "email")
+    assert mteja.customers.get(first.customer.id) == first.customer
+
+
+async def test_create_batch_async(amteja: AsyncMteja) -> None:
+    emails = [unique_email(f"async-batch-{n}") for n in range(3)]
+    batch = await amteja.customers.create_batch([{"name": "A", "email": e} for e in emails])
+    assert [item.status for item in batch.data] == [201, 201, 201]
+    assert [customer.email for customer in batch.created] == emails
 
 
 def test_addresses_and_businesses(mteja: Mteja) -> None:
@@ -244,6 +276,12 @@ def test_customer_lifecycle(mteja: Mteja) -> None:
     with pytest.raises(NotFoundError):
         mteja.customers.export_to(source.id, io.BytesIO())
 
+    portal = mteja.customers.create_portal_session(target.id, locale="sw")
+    assert portal.customer_id == target.id
+    assert portal.id.startswith("ps_")
+    assert "/portal/" in portal.url
+    assert portal.expires_at - portal.created_at == timedelta(hours=1)
+
     redacted = mteja.customers.redact(target.id)
     assert redacted.name == "redacted"
     assert redacted.redacted_at is not None
@@ -283,6 +321,10 @@ async def test_async_surface(amteja: AsyncMteja) -> None:
     assert [m.id async for m in methods.list()] == [momo.id]
     assert len((await methods.page()).data) == 1
     assert (await methods.delete(momo.id)).deleted is True
+    portal = await amteja.customers.create_portal_session(
+        customer.id, return_url="https://duka.example/account"
+    )
+    assert portal.customer_id == customer.id
 
     types = [e.type async for e in amteja.events.list(type="payment_method.*")]
     assert types == ["payment_method.deleted", "payment_method.updated", "payment_method.created"]

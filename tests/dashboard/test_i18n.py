@@ -11,7 +11,16 @@ import pytest
 
 from mteja.customers.payment_methods.tables import PAYMENT_METHOD_TYPES
 from mteja.customers.tables import CUSTOMER_STATUSES
-from mteja.dashboard import activity_routes, customer_routes, filters, forms, pages, routes
+from mteja.dashboard import (
+    activity_routes,
+    customer_routes,
+    filters,
+    forms,
+    lifecycle_routes,
+    owned_routes,
+    pages,
+    routes,
+)
 from mteja.dashboard.catalog import ENGLISH, KISWAHILI
 from mteja.events.schemas import EVENT_TYPES
 from mteja.webhooks.tables import ENDPOINT_STATUSES
@@ -74,12 +83,27 @@ def _english_strings() -> set[str]:
             found.add(double or single)
         found.update(re.findall(r'field\(t, "[^"]+", "([^"]+)"', text))
         found.update(re.findall(r'hint="([^"]+)"', text))
-    for module in (activity_routes, customer_routes, filters, forms, pages, routes):
+    for module in (
+        activity_routes,
+        customer_routes,
+        lifecycle_routes,
+        owned_routes,
+        filters,
+        forms,
+        pages,
+        routes,
+    ):
         source = (files("mteja.dashboard") / f"{module.__name__.rsplit('.', 1)[1]}.py").read_text()
         found.update(re.findall(r'PageError\(\d+, "([^"]+)"\)', source))
         found.update(re.findall(r'error_page\(request, \d+, "([^"]+)"\)', source))
         found.update(re.findall(r'errors\.append\("([^"]+)"\)', source))
     found.add(customer_routes.CHANGED_MEANWHILE)
+    found.add(lifecycle_routes.TYPE_EMAIL)
+    found.update(
+        label
+        for kind in (owned_routes.ADDRESSES, owned_routes.BUSINESSES)
+        for label in (*kind.titles, *(label for _name, label in kind.fields))
+    )
     return found
 
 
@@ -88,6 +112,7 @@ def _symbolic_keys() -> set[str]:
     keys |= {f"notice_{notice}" for notice in customer_routes._NOTICES - {"redelivered"}}
     keys |= {f"notice_{notice}" for notice in activity_routes._NOTICES - {"redelivered"}}
     keys |= set(PAYMENT_METHOD_TYPES)
+    keys |= {f"reason_{reason}" for reason in ("email", "phone", "mobile_money", "name")}
     return keys
 
 

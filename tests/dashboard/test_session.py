@@ -3,13 +3,21 @@ passes (CSRF token, Origin): a form that fails them changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from mteja.accounts.service import CreatedKey
-from tests.conftest import operator
+from mteja.accounts.tables import dashboard_sessions
+from mteja.db.sql import Sql
+from tests.conftest import operator, reading
 from tests.dashboard.conftest import browser, csrf_token, post_form, sign_in
 from tests.factories import create_customer
+from tests.testmode.conftest import new_account_with_modes as new_account
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,7 +31,7 @@ def _cookie_header(response: httpx.Response, name: str) -> str:
     return headers[0]
 
 
-async def test_signing_in_sets_a_signed_http_only_strict_cookie_that_holds_no_secret(
+async def test_signing_in_sets_an_http_only_strict_cookie_that_holds_no_secret(
     app: FastAPI, account: CreatedKey
 ) -> None:
     async with browser(app) as http:
@@ -117,7 +125,7 @@ async def test_a_tampered_session_cookie_is_no_session(app: FastAPI, account: Cr
         http.cookies.set("mteja_session", value[:-2] + "xx", domain="mteja.test", path="/dashboard")
         response = await http.get("/dashboard")
         assert response.status_code == 303
-        assert response.headers["location"].startswith("/dashboard/sign-in?notice=expired")
+        assert response.headers["location"].startswith("/dashboard/sign-in?notice=ended")
 
 
 async def test_revoking_the_key_ends_the_session_at_the_next_request(
@@ -214,3 +222,76 @@ async def test_the_dashboard_is_not_in_the_openapi_document(
     paths = (await anon_browser.get("/openapi.json")).json()["paths"]
     assert paths
     assert not [path for path in paths if path.startswith("/dashboard")]
+
+
+async def test_signing_out_ends_the_session_everywhere_a_copied_cookie_included(
+    app: FastAPI, account: CreatedKey, client: httpx.AsyncClient
+) -> None:
+    customer = await create_customer(client)
+    async with browser(app) as first, browser(app) as copy:
+        await sign_in(first, account.api_key)
+        copied = first.cookies["mteja_session"]
+        copy.cookies.set("mteja_session", copied, domain="mteja.test", path="/dashboard")
+        page = (await copy.get(f"/dashboard/customers/{customer['id']}")).text
+        assert customer["email"] in page
+        token = csrf_token(page)
+        assert (await post_form(first, "/dashboard/sign-out", {})).status_code == 303
+        refused = await copy.get("/dashboard")
+        assert refused.status_code == 303
+        assert refused.headers["location"].startswith("/dashboard/sign-in?notice=ended")
+        # Whoever copied the cookie keeps sending it, whatever the answers tell them.
+        copy.cookies.set("mteja_session", copied, domain="mteja.test", path="/dashboard")
+        form = await copy.post(
+            f"/dashboard/customers/{customer['id']}/status",
+            data={"csrf_token": token, "status": "suspended"},
+        )
+        assert form.status_code == 303
+        assert form.headers["location"].startswith("/dashboard/sign-in")
+    stored = await client.get(f"/api/v1/customers/{customer['id']}")
+    assert stored.json()["status"] == "active"
+
+
+async def test_the_expiry_of_the_key_that_signed_in_ends_its_session(app: FastAPI) -> None:
+    account = await new_account(app)
+    async with operator(app.state.db) as accounts:
+        key = await accounts.create_key(account.account_id, expires_in=timedelta(seconds=1))
+    async with browser(app) as http:
+        assert (await sign_in(http, key.api_key)).status_code == 303
+        assert (await http.get("/dashboard/customers")).status_code == 200
+        await asyncio.sleep(1.1)
+        ended = await http.get("/dashboard/customers")
+        assert ended.status_code == 303
+        assert ended.headers["location"].startswith("/dashboard/sign-in?notice=ended")
+        assert (await sign_in(http, key.api_key)).status_code == 401
+
+
+async def test_the_session_cookie_is_a_random_token_whose_hash_alone_is_stored(
+    app: FastAPI, account: CreatedKey
+) -> None:
+    async with browser(app) as http:
+        await sign_in(http, account.api_key)
+        token = http.cookies["mteja_session"]
+    async with reading(app.state.db) as conn:
+        rows = await conn.all(Sql(select(dashboard_sessions)), {})
+        cells = [str(row[column.name]) for row in rows for column in dashboard_sessions.c]
+    assert token not in cells
+    assert hashlib.sha256(token.encode()).hexdigest() in cells
+
+
+async def test_a_test_key_shows_test_mode_on_every_page_in_both_languages(app: FastAPI) -> None:
+    account = await new_account(app)
+    async with browser(app) as live, browser(app) as test:
+        await sign_in(live, account.api_key)
+        await sign_in(test, account.test_api_key)
+        for path in (
+            "/dashboard",
+            "/dashboard/customers",
+            "/dashboard/events",
+            "/dashboard/webhooks",
+            "/dashboard/customers/new",
+            "/dashboard/nowhere",
+        ):
+            assert "Test mode" in (await test.get(path)).text, path
+            assert "Test mode" not in (await live.get(path)).text, path
+        swahili = await test.get("/dashboard", headers={"Accept-Language": "sw"})
+        assert "Hali ya majaribio" in swahili.text

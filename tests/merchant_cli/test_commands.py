@@ -322,6 +322,15 @@ def test_duplicates_merge_export_and_redact(merchant: Merchant, sdk: Mteja) -> N
     assert exported["customer"]["id"] == target["id"]
     assert exported["events"][0]["type"] == "customer.created"
 
+    link = merchant.ok("customers", "portal", str(target["id"])).stdout.strip()
+    assert "/portal/" in link
+    assert link.startswith("http")
+    portal = json.loads(
+        merchant.ok("customers", "portal", str(target["id"]), "--locale", "sw", "--json").stdout
+    )
+    assert portal["customer_id"] == target["id"]
+    assert portal["id"].startswith("ps_")
+
     merchant.run("customers", "redact", str(target["id"]), stdin="n\n")
     assert sdk.customers.get(str(target["id"])).name == name
     redacted = json.loads(

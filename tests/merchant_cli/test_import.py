@@ -265,6 +265,30 @@ def test_rows_the_server_refuses_go_to_the_reject_file(merchant: Merchant, sdk: 
     assert {c.email for c in sdk.customers.list()} == {"taken@example.com", "new@example.com"}
 
 
+def test_a_row_that_refuses_its_whole_batch_is_found_and_reported_by_line(
+    merchant: Merchant, sdk: Mteja
+) -> None:
+    """A card number anywhere refuses the whole request; the import splits the batch
+    until the row is alone, and imports the others. A re-run does the same, creating
+    nothing twice."""
+    path = merchant.workdir / "in.jsonl"
+    rows = [{"name": f"Row {n}", "email": f"row{n}@example.com"} for n in range(150)]
+    rows[120]["custom_data"] = {"note": "card 4242 4242 4242 4242"}
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    for _ in range(2):
+        result = merchant.run("customers", "import", str(path))
+        assert result.returncode == 1, result.stderr
+        assert "imported 149 of 150 rows" in result.stderr
+        rejects = [
+            json.loads(line)
+            for line in (merchant.workdir / "in.rejects.jsonl").read_text().splitlines()
+        ]
+        assert [row["mteja_line"] for row in rejects] == [121]
+        assert "pan_not_allowed" in rejects[0]["mteja_error"]
+        emails = [c.email for c in sdk.customers.list(limit=100)]
+        assert len(emails) == len(set(emails)) == 149
+
+
 def test_a_wrong_key_stops_the_import_at_once(merchant: Merchant, sdk: Mteja) -> None:
     path = merchant.workdir / "in.csv"
     write_csv(path, [[f"N{i}", f"n{i}@example.com", "", "", "", "", "", ""] for i in range(50)])

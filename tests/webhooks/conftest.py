@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from mteja.api.app import create_app
 from mteja.config import Settings
-from tests.conftest import make_client, new_account
+from tests.conftest import UNLIMITED, make_client, new_account
 from tests.webhooks.receiver import Receiver, receiving
 
 TIMEOUT_SECONDS = 1.0
@@ -29,6 +29,7 @@ def webhook_settings(database_url: str, **overrides: object) -> Settings:
         "webhook_first_retry_seconds": FIRST_RETRY_SECONDS,
         "webhook_retry_window_seconds": RETRY_WINDOW_SECONDS,
         "webhook_poll_interval_seconds": 0.05,
+        "rate_limit_per_second": UNLIMITED,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -13,10 +13,10 @@ from datetime import datetime
 
 import asyncpg
 import structlog
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 
-from mteja.accounts.tables import accounts, api_keys
+from mteja.accounts.tables import accounts, api_keys, dashboard_sessions
 from mteja.db.sql import Conn, Record, Sql
 
 REVOCATION_CHANNEL = "mteja_api_key_revoked"
@@ -30,27 +30,83 @@ _INSERT_ACCOUNT = Sql(
         created_at=bindparam("v_created_at"),
     )
 )
-_ACCOUNT_EXISTS = Sql(
-    select(accounts.c.account_id).where(accounts.c.account_id == bindparam("account_id"))
-)
+_ACCOUNT_NAME = Sql(select(accounts.c.name).where(accounts.c.account_id == bindparam("account_id")))
 _COUNT_ACCOUNTS = Sql(select(func.count()).select_from(accounts))
 _INSERT_KEY = Sql(
     insert(api_keys).values({column.name: bindparam(f"v_{column.name}") for column in api_keys.c})
 )
 _ACTIVE_KEY = Sql(
-    select(api_keys.c.account_id, api_keys.c.secret_hash).where(
+    select(api_keys.c.account_id, api_keys.c.secret_hash, api_keys.c.expires_at).where(
         api_keys.c.id == bindparam("id"), api_keys.c.revoked_at.is_(None)
     )
 )
-_KEYS_OF_ACCOUNT = Sql(
-    select(api_keys.c.id, api_keys.c.hint, api_keys.c.created_at, api_keys.c.revoked_at)
-    .where(api_keys.c.account_id == bindparam("account_id"))
+_KEY = Sql(select(api_keys).where(api_keys.c.id == bindparam("id")))
+_KEYS_OF_BOTH_MODES = Sql(
+    select(api_keys)
+    .where(api_keys.c.account_id.in_([bindparam("live"), bindparam("test")]))
     .order_by(api_keys.c.id)
 )
 _REVOKE_KEY = Sql(
     update(api_keys)
     .where(api_keys.c.id == bindparam("where_id"), api_keys.c.revoked_at.is_(None))
     .values(revoked_at=bindparam("v_revoked_at"))
+)
+# Only ever shortens a key's life: an overlap never extends an earlier expiry.
+_EXPIRE_KEY_BY = Sql(
+    update(api_keys)
+    .where(
+        api_keys.c.id == bindparam("where_id"),
+        api_keys.c.revoked_at.is_(None),
+        or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > bindparam("where_until")),
+    )
+    .values(expires_at=bindparam("v_expires_at"))
+)
+# Conditional, so that many processes flushing the same minute write it once.
+_RECORD_USE = Sql(
+    update(api_keys)
+    .where(
+        api_keys.c.id == bindparam("where_id"),
+        or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < bindparam("where_at")),
+    )
+    .values(last_used_at=bindparam("v_last_used_at"))
+)
+_INSERT_SESSION = Sql(
+    insert(dashboard_sessions).values(
+        {column.name: bindparam(f"v_{column.name}") for column in dashboard_sessions.c}
+    )
+)
+# A session is valid while it lasts and while the key that opened it does: revoking or
+# expiring the key ends it on the very next request, in every process.
+_VALID_SESSION = Sql(
+    select(
+        dashboard_sessions.c.account_id,
+        dashboard_sessions.c.key_id,
+        dashboard_sessions.c.csrf_token,
+    )
+    .select_from(
+        dashboard_sessions.join(
+            api_keys,
+            and_(
+                api_keys.c.account_id == dashboard_sessions.c.account_id,
+                api_keys.c.id == dashboard_sessions.c.key_id,
+            ),
+        )
+    )
+    .where(
+        dashboard_sessions.c.token_hash == bindparam("token_hash"),
+        dashboard_sessions.c.expires_at > bindparam("now"),
+        api_keys.c.revoked_at.is_(None),
+        or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > bindparam("now")),
+    )
+)
+_END_SESSION = Sql(
+    delete(dashboard_sessions).where(dashboard_sessions.c.token_hash == bindparam("token_hash"))
+)
+_END_SESSIONS_OF_KEY = Sql(
+    delete(dashboard_sessions).where(dashboard_sessions.c.key_id == bindparam("key_id"))
+)
+_PRUNE_SESSIONS = Sql(
+    delete(dashboard_sessions).where(dashboard_sessions.c.expires_at <= bindparam("now"))
 )
 _NOTIFY = Sql(text("SELECT pg_notify(:channel, :payload)"))
 
@@ -63,8 +119,9 @@ class UnscopedAccountRepository:
         params = {"v_account_id": account_id, "v_name": name, "v_created_at": created_at}
         await self.conn.execute(_INSERT_ACCOUNT, params)
 
-    async def exists(self, account_id: str) -> bool:
-        return await self.conn.scalar(_ACCOUNT_EXISTS, {"account_id": account_id}) is not None
+    async def name_of(self, account_id: str) -> str | None:
+        name = await self.conn.scalar(_ACCOUNT_NAME, {"account_id": account_id})
+        return None if name is None else str(name)
 
     async def count(self) -> int:
         return int(await self.conn.scalar(_COUNT_ACCOUNTS, {}) or 0)
@@ -75,7 +132,14 @@ class UnscopedApiKeyRepository:
         self.conn = conn
 
     async def insert(
-        self, *, account_id: str, key_id: str, secret_hash: str, hint: str, created_at: datetime
+        self,
+        *,
+        account_id: str,
+        key_id: str,
+        secret_hash: str,
+        hint: str,
+        created_at: datetime,
+        expires_at: datetime | None,
     ) -> None:
         params = {
             "v_account_id": account_id,
@@ -84,23 +148,81 @@ class UnscopedApiKeyRepository:
             "v_hint": hint,
             "v_created_at": created_at,
             "v_revoked_at": None,
+            "v_expires_at": expires_at,
+            "v_last_used_at": None,
         }
         await self.conn.execute(_INSERT_KEY, params)
 
     async def find_active(self, key_id: str) -> Record | None:
+        """Not revoked; the caller judges expiry, since an expired key has its own error."""
         return await self.conn.one(_ACTIVE_KEY, {"id": key_id})
 
-    async def list_for_account(self, account_id: str) -> Sequence[Record]:
-        return await self.conn.all(_KEYS_OF_ACCOUNT, {"account_id": account_id})
+    async def find(self, key_id: str) -> Record | None:
+        return await self.conn.one(_KEY, {"id": key_id})
+
+    async def list_for_modes(self, *, live: str, test: str) -> Sequence[Record]:
+        """The keys of an account's two modes (its live and its test account)."""
+        return await self.conn.all(_KEYS_OF_BOTH_MODES, {"live": live, "test": test})
 
     async def revoke(self, key_id: str, *, now: datetime) -> bool:
         revoked = (
             await self.conn.execute(_REVOKE_KEY, {"where_id": key_id, "v_revoked_at": now}) > 0
         )
-        if revoked and self.conn.is_postgres:
+        if revoked:
+            await self.conn.execute(_END_SESSIONS_OF_KEY, {"key_id": key_id})
+            await self._announce(key_id)
+        return revoked
+
+    async def expire_by(self, key_id: str, *, until: datetime) -> None:
+        params = {"where_id": key_id, "where_until": until, "v_expires_at": until}
+        if await self.conn.execute(_EXPIRE_KEY_BY, params) > 0:
+            await self._announce(key_id)
+
+    async def record_use(self, used: Sequence[tuple[str, datetime]]) -> None:
+        rows = [{"where_id": key, "where_at": at, "v_last_used_at": at} for key, at in used]
+        await self.conn.execute_many(_RECORD_USE, rows)
+
+    async def _announce(self, key_id: str) -> None:
+        """A revoked or shortened key leaves every server's cache."""
+        if self.conn.is_postgres:
             # Delivered to every listening server when this transaction commits.
             await self.conn.one(_NOTIFY, {"channel": REVOCATION_CHANNEL, "payload": key_id})
-        return revoked
+
+
+class UnscopedSessionRepository:
+    """Dashboard sessions, found by their token's hash before the account is known."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def insert(
+        self,
+        *,
+        account_id: str,
+        token_hash: str,
+        key_id: str,
+        csrf_token: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        params = {
+            "v_account_id": account_id,
+            "v_token_hash": token_hash,
+            "v_key_id": key_id,
+            "v_csrf_token": csrf_token,
+            "v_created_at": created_at,
+            "v_expires_at": expires_at,
+        }
+        await self.conn.execute(_INSERT_SESSION, params)
+
+    async def find_valid(self, token_hash: str, *, now: datetime) -> Record | None:
+        return await self.conn.one(_VALID_SESSION, {"token_hash": token_hash, "now": now})
+
+    async def end(self, token_hash: str) -> None:
+        await self.conn.execute(_END_SESSION, {"token_hash": token_hash})
+
+    async def prune(self, *, now: datetime) -> int:
+        return await self.conn.execute(_PRUNE_SESSIONS, {"now": now})
 
 
 _local_subscribers: list[Callable[[str], None]] = []

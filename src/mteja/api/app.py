@@ -10,11 +10,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
@@ -31,14 +29,18 @@ from mteja.core.errors import MtejaError
 from mteja.customers.addresses.routes import router as addresses_router
 from mteja.customers.businesses.routes import router as businesses_router
 from mteja.customers.payment_methods.routes import router as payment_methods_router
+from mteja.customers.portal.routes import router as portal_sessions_router
 from mteja.customers.routes import router as customers_router
 from mteja.dashboard.pages import Dashboard
 from mteja.dashboard.routes import ROUTERS as DASHBOARD_ROUTERS
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.migrate import current_revision, head_revision
 from mteja.events.routes import router as events_router
 from mteja.kit.http.errors import handle_http_exception, handle_mteja_error, handle_validation_error
 from mteja.kit.http.responses import json_response
+from mteja.kit.ratelimit import RateLimiter
+from mteja.portal.pages import Portal
+from mteja.portal.routes import router as portal_router
 from mteja.webhooks.routes import redeliver_router
 from mteja.webhooks.routes import router as webhooks_router
 from mteja.webhooks.worker import DeliveryWorker, WorkerConfig
@@ -102,6 +104,12 @@ async def _delivering(settings: Settings, api_db: Database) -> AsyncIterator[Non
             await own_db.dispose()
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one ``mteja serve`` process, from its environment: the factory that the
+    ASGI server calls in each of its processes."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings) -> FastAPI:
     configure_logging(settings.log_level)
     db = Database(settings.database_url, pool_size=settings.db_pool_size, pooled=settings.pooled)
@@ -109,6 +117,12 @@ def create_app(settings: Settings) -> FastAPI:
         db, cache=settings.auth_cache, listen_url=settings.database_direct_url
     )
     metrics = Metrics()
+    limiter = RateLimiter(
+        settings.rate_limit_per_second,
+        redis_url=settings.redis_url,
+        key_prefix=settings.redis_key_prefix,
+        watch=metrics.rate_limit_store(),
+    )
     expected_revision = head_revision()
 
     @asynccontextmanager
@@ -117,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
             await authenticator.start()
             stack.push_async_callback(db.dispose)
             stack.push_async_callback(authenticator.stop)
+            stack.push_async_callback(limiter.close)
             _settle_garbage_collector()
             await stack.enter_async_context(_pruning(db, settings))
             if settings.webhook_worker:
@@ -139,13 +154,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.authenticator = authenticator
+    app.state.rate_limiter = limiter
     app.state.dashboard = Dashboard(settings)
+    app.state.portal = Portal()
     # Added in reverse order of running: RequestMiddleware (authentication) runs first,
     # then the unit of work (and idempotency), then the hot routes, then FastAPI's own
     # routing.
     app.add_middleware(HotRoutes)
     app.add_middleware(UnitOfWorkMiddleware)
-    app.add_middleware(RequestMiddleware, metrics=metrics)
+    app.add_middleware(RequestMiddleware, metrics=metrics, limiter=limiter)
     app.add_exception_handler(MtejaError, handle_mteja_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
@@ -153,12 +170,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(addresses_router)
     app.include_router(businesses_router)
     app.include_router(payment_methods_router)
+    app.include_router(portal_sessions_router)
     app.include_router(events_router)
     app.include_router(redeliver_router)
     app.include_router(webhooks_router)
     # Outside /api/: the middleware leaves authentication to the dashboard's own session.
     for dashboard_router in DASHBOARD_ROUTERS:
         app.include_router(dashboard_router)
+    # The customer's own page, opened by a portal session's link (no key, no cookie).
+    app.include_router(portal_router)
 
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> Response:
@@ -170,7 +190,7 @@ def create_app(settings: Settings) -> FastAPI:
         """The database is reachable and migrated to the version this server expects."""
         try:
             revision = await current_revision(db)
-        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+        except DATABASE_ERRORS as error:
             reason = type(error).__name__
             return json_response({"status": "unavailable", "reason": reason}, status=503)
         if revision != expected_revision:

@@ -1,4 +1,5 @@
-"""The server's background housekeeping: event retention and idempotency-key expiry."""
+"""The server's background housekeeping: event retention, idempotency-key expiry, and the
+rows of ended dashboard sessions."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-import asyncpg
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
+from mteja.accounts.sessions import prune_sessions
 from mteja.core.time import utcnow
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.uow import UnitOfWork
 from mteja.events.service import accounts_with_events_before, prune_events
 from mteja.idempotency.service import (
@@ -34,6 +34,9 @@ async def prune_once(db: Database, *, event_retention: timedelta) -> tuple[int, 
     keys = await _each_account(
         db, accounts_with_keys_before, expire_idempotency_keys, idempotency_expiry()
     )
+    async with UnitOfWork(db) as uow:
+        # Expired sessions open nothing already: this only keeps their table small.
+        await prune_sessions(uow, now=utcnow())
     return events, keys
 
 
@@ -59,5 +62,5 @@ async def prune_forever(db: Database, *, event_retention: timedelta, every: floa
             events, keys = await prune_once(db, event_retention=event_retention)
             if events or keys:
                 log.info("pruned", events=events, idempotency_keys=keys)
-        except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+        except DATABASE_ERRORS as error:
             log.warning("pruning failed", error_type=type(error).__name__)

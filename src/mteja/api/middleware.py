@@ -1,8 +1,11 @@
-"""The request pipeline that wraps every route: id, auth, body guards, logs, metrics.
+"""The request pipeline that wraps every route: id, auth, rate limits, body guards, logs,
+metrics.
 
 A pure ASGI middleware: Starlette's BaseHTTPMiddleware would cost a task per request.
 Authentication happens here, before the body is read, so a request without a valid key
-learns nothing (not even whether its JSON parses) and gets 401.
+learns nothing (not even whether its JSON parses) and gets 401. The rate limit is taken
+here too, before anything runs, so a refused request has no effect and no idempotency
+record (docs/rate-limits.md).
 """
 
 from __future__ import annotations
@@ -16,10 +19,18 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mteja.api.observability import Metrics
-from mteja.core.errors import InvalidRequest, MtejaError, PayloadTooLarge, UnsupportedMediaType
+from mteja.core.context import Principal
+from mteja.core.errors import (
+    InvalidRequest,
+    MtejaError,
+    PayloadTooLarge,
+    RateLimited,
+    UnsupportedMediaType,
+)
 from mteja.core.ids import new_id
 from mteja.db.uow import UnitOfWork
 from mteja.kit.http.errors import error_response
+from mteja.kit.ratelimit import Decision, RateLimiter
 
 MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/"
@@ -29,9 +40,10 @@ log = structlog.get_logger("mteja.http")
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, limiter: RateLimiter) -> None:
         self.app = app
         self.metrics = metrics
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,7 +58,7 @@ class RequestMiddleware:
         uow = state["uow"] = UnitOfWork(scope["app"].state.db)
         response = _ResponseTracker(send, request_id)
         try:
-            rejection = await self._guard(scope, state, uow)
+            rejection = await self._guard(scope, state, uow, response)
             if rejection is not None:
                 await error_response(rejection, request_id)(scope, receive, response.send)
             else:
@@ -69,29 +81,50 @@ class RequestMiddleware:
             self._record(scope, state, response.status, time.perf_counter() - started)
 
     async def _guard(
-        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork
+        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork, response: _ResponseTracker
     ) -> MtejaError | None:
         if not scope["path"].startswith(API_PREFIX):
             return None
         headers = _headers(scope)
-        authenticator = scope["app"].state.authenticator
-        try:
-            state["principal"] = await authenticator.authenticate(uow, headers.get("authorization"))
-        except MtejaError as error:
+        error = await self._authenticate(scope, state, uow, headers, response)
+        if error is not None:
             return error
-        state["account_id"] = state["principal"].account_id
         if scope["method"] not in _BODY_METHODS:
             return None
-        length_header = headers.get("content-length")
-        if length_header is not None:
-            if not length_header.isdigit():
-                return InvalidRequest("Content-Length must be a whole number.")
-            if int(length_header) > MAX_BODY_BYTES:
-                return PayloadTooLarge()
-        has_body = (length_header not in (None, "0")) or "transfer-encoding" in headers
-        if has_body and not _is_json(headers.get("content-type")):
-            return UnsupportedMediaType()
-        return None
+        return _body_error(headers)
+
+    async def _authenticate(
+        self,
+        scope: Scope,
+        state: dict[str, Any],
+        uow: UnitOfWork,
+        headers: dict[str, str],
+        response: _ResponseTracker,
+    ) -> MtejaError | None:
+        """The request's principal and its account's rate limit; or why it is refused."""
+        limiter = self.limiter
+        address = _client_address(scope)
+        if limiter.enabled and (refusing := limiter.refusing(address)) is not None:
+            response.rate_limit = refusing
+            return RateLimited(refusing.retry_after)
+        authenticator = scope["app"].state.authenticator
+        try:
+            principal: Principal = await authenticator.authenticate(
+                uow, headers.get("authorization")
+            )
+        except MtejaError as error:
+            if not limiter.enabled:
+                return error
+            decision = await limiter.failed_authentication(address)
+            response.rate_limit = decision
+            return error if decision.allowed else RateLimited(decision.retry_after)
+        state["principal"] = principal
+        state["account_id"] = principal.account_id
+        if not limiter.enabled:
+            return None
+        decision = await limiter.admit(principal.account_id, livemode=principal.livemode)
+        response.rate_limit = decision
+        return None if decision.allowed else RateLimited(decision.retry_after)
 
     async def _fail(
         self, scope: Scope, receive: Receive, response: _ResponseTracker, error: MtejaError
@@ -115,6 +148,19 @@ class RequestMiddleware:
         )
 
 
+def _body_error(headers: dict[str, str]) -> MtejaError | None:
+    length_header = headers.get("content-length")
+    if length_header is not None:
+        if not length_header.isdigit():
+            return InvalidRequest("Content-Length must be a whole number.")
+        if int(length_header) > MAX_BODY_BYTES:
+            return PayloadTooLarge()
+    has_body = (length_header not in (None, "0")) or "transfer-encoding" in headers
+    if has_body and not _is_json(headers.get("content-type")):
+        return UnsupportedMediaType()
+    return None
+
+
 class _ResponseTracker:
     def __init__(self, send: Send, request_id: str) -> None:
         self._send = send
@@ -122,12 +168,16 @@ class _ResponseTracker:
         self._header = (b"request-id", request_id.encode())
         self.status = 500
         self.started = False
+        self.rate_limit: Decision | None = None
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
             self.status = message["status"]
-            message["headers"] = [*message.get("headers", ()), self._header]
+            headers = [*message.get("headers", ()), self._header]
+            if self.rate_limit is not None:
+                headers.extend(self.rate_limit.headers())
+            message["headers"] = headers
         await self._send(message)
 
 
@@ -149,6 +199,12 @@ def _limited(receive: Receive) -> Receive:
         return message
 
     return receive_within_limit
+
+
+def _client_address(scope: Scope) -> str:
+    # Behind a proxy, uvicorn's --forwarded-allow-ips puts the client's own address here.
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -7,7 +7,9 @@ import sys
 
 import orjson
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+
+from mteja.kit.ratelimit import StoreWatch
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
@@ -45,6 +47,17 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
             registry=self.registry,
         )
+        self._redis_failures = Counter(
+            "mteja_rate_limit_redis_failures",
+            "Rate-limit round trips to Redis that failed (the request was limited by this "
+            "process alone instead).",
+            registry=self.registry,
+        )
+        self._redis_available = Gauge(
+            "mteja_rate_limit_redis_available",
+            "1 while the rate limits' Redis answers, 0 while this process limits alone.",
+            registry=self.registry,
+        )
         # Label lookups cost more than the observation itself; keep the children.
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
@@ -59,3 +72,7 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def rate_limit_store(self) -> StoreWatch:
+        """What the rate limiter reports about its Redis."""
+        return StoreWatch(failed=self._redis_failures.inc, available=self._redis_available.set)

@@ -8,8 +8,32 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from mteja.core.errors import RateLimited
 from mteja.core.schemas import ErrorOut
+from mteja.kit.http.errors import errors_for
 
+_WHOLE_SECONDS = {"type": "integer", "minimum": 0}
+# Not required: with MTEJA_RATE_LIMIT_PER_SECOND=0 there is no budget to describe.
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "description": "Requests a full budget holds (the burst).",
+        "schema": _WHOLE_SECONDS,
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the budget.",
+        "schema": _WHOLE_SECONDS,
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the budget is full again.",
+        "schema": _WHOLE_SECONDS,
+    },
+}
+_RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before the budget has room again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 _REQUEST_ID_HEADER = {
     "Request-Id": {
         "description": "`req_…`, repeated in error bodies.",
@@ -54,7 +78,20 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path, operations in schema["paths"].items():
         for operation in operations.values():
             _document_errors(path, operation)
+            if path.startswith("/api/"):
+                _document_rate_limits(operation)
     return schema
+
+
+def _document_rate_limits(operation: dict[str, Any]) -> None:
+    """Any API request may be refused over budget (429), and every answer carries the
+    budget's headers (docs/rate-limits.md)."""
+    responses: dict[str, Any] = operation["responses"]
+    for status, response in errors_for(RateLimited).items():
+        response["headers"] = {**_REQUEST_ID_HEADER, **_RETRY_AFTER_HEADER}
+        responses.setdefault(str(status), response)
+    for response in responses.values():
+        response.setdefault("headers", {}).update(_RATE_LIMIT_HEADERS)
 
 
 def _document_errors(path: str, operation: dict[str, Any]) -> None:

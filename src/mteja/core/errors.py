@@ -76,6 +76,8 @@ class AuthenticationFailed(MtejaError):
     status = 401
     type = "authentication_error"
     code = "api_key_invalid"
+    # Every route may answer any of them (errors_for lists them in the OpenAPI document).
+    codes = ("api_key_missing", "api_key_invalid", "api_key_expired")
     default_message = "The API key is invalid or revoked."
 
     def __init__(self, message: str | None = None) -> None:
@@ -85,6 +87,11 @@ class AuthenticationFailed(MtejaError):
 class ApiKeyMissing(AuthenticationFailed):
     code = "api_key_missing"
     default_message = "No API key: send 'Authorization: Bearer <secret key>'."
+
+
+class ApiKeyExpired(AuthenticationFailed):
+    code = "api_key_expired"
+    default_message = "The API key has expired: use a newer key of this account."
 
 
 class NotFound(MtejaError):
@@ -148,6 +155,16 @@ class UnsupportedMediaType(MtejaError):
     type = "invalid_request_error"
     code = "unsupported_media_type"
     default_message = "Request bodies must be JSON: send 'Content-Type: application/json'."
+
+
+class RateLimited(MtejaError):
+    status = 429
+    type = "rate_limit_error"
+    code = "rate_limited"
+    default_message = "Too many requests: retry after the number of seconds in Retry-After."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(retry_after)})
 
 
 class InternalError(MtejaError):

@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from mteja.core.context import Caller
 from mteja.core.paging import Window
 from mteja.customers.addresses.repository import AddressRepository
@@ -75,3 +77,16 @@ class CustomerExport:
     async def _events(self, customer_id: str) -> AsyncIterator[dict[str, Any]]:
         async for event in EventHistory(self.uow, self.caller).of_customer(customer_id):
             yield render_event(event)
+
+
+async def export_document(export: PersonExport) -> AsyncIterator[bytes]:
+    """The document a section at a time, each item as it is read."""
+    yield b'{"customer":' + orjson.dumps(export.customer)
+    for name, items in export.sections:
+        yield b',"' + name.encode() + b'":['
+        separator = b""
+        async for item in items:
+            yield separator + orjson.dumps(item)
+            separator = b","
+        yield b"]"
+    yield b"}"

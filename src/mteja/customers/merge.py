@@ -53,7 +53,7 @@ class CustomerMerge:
         conn = await self.uow.write()
         aggregate = CustomerAggregate(conn, self.caller)
         target, source = await _lock_both(aggregate, target_id, source_id)
-        changes = _taken_from(source, target)
+        changes = taken_from(source, target)
         target_default = await aggregate.addresses.default_of(target_id)
         owned: list[tuple[str, OwnedRepository, Renderer]] = [
             ("address", aggregate.addresses, render_address),
@@ -116,7 +116,7 @@ async def _lock_both(
     return target, source
 
 
-def _taken_from(source: Record, target: Record) -> dict[str, Any]:
+def taken_from(source: Record, target: Record) -> dict[str, Any]:
     """What the target takes of the source: each of phone, external id and custom_data key
     that it lacks. A custom_data union past its limits is refused before anything moves."""
     changes: dict[str, Any] = {}

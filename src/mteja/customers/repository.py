@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from mteja.core.identity import email_match_key, name_key
 from mteja.core.paging import Window
 from mteja.core.validation import email_key
-from mteja.customers.tables import customers
+from mteja.customers.tables import customer_counts, customers
 from mteja.db.keyset import (
     KeysetShape,
     keyset_page,
@@ -26,6 +26,7 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
+from mteja.db.rows import rows_params, values_of_rows
 from mteja.db.sql import Bound, Record, Sql, UniqueViolation
 from mteja.kit.repository import ScopedRepository
 
@@ -69,27 +70,20 @@ _BY_NAME_KEY = Sql(
     .limit(_MATCH_LIMIT)
 )
 _DELETE = Sql(delete(customers).where(_BY_ID).returning(*_COLUMNS))
-# Served by the (account_id, status, id) index alone.
+# Both read the counts the triggers keep (migration 0030): a few rows per day of the
+# account's life, never its customers.
+_IN_ACCOUNT_COUNTS = customer_counts.c.account_id == bindparam("account_id")
 _COUNT_BY_STATUS = Sql(
-    select(customers.c.status, func.count()).where(_IN_ACCOUNT).group_by(customers.c.status)
+    select(customer_counts.c.status, func.sum(customer_counts.c.customers))
+    .where(_IN_ACCOUNT_COUNTS)
+    .group_by(customer_counts.c.status)
 )
-
-
-@cache
-def _created_per_day(dialect: str) -> Sql:
-    """Customers per UTC day from a lower id bound on: a range of the primary key."""
-    if dialect == "postgresql":
-        day: Any = func.to_char(func.timezone("UTC", customers.c.created_at), literal("YYYY-MM-DD"))
-    else:
-        # SQLite keeps timestamps as naive UTC text, "YYYY-MM-DD HH:MM:SS…".
-        day = func.substr(customers.c.created_at, 1, 10)
-    day = day.label("day")
-    return Sql(
-        select(day, func.count())
-        .where(_IN_ACCOUNT, customers.c.id >= bindparam("min_id"))
-        .group_by(day)
-        .order_by(day)
-    )
+_CREATED_PER_DAY = Sql(
+    select(customer_counts.c.day, func.sum(customer_counts.c.customers))
+    .where(_IN_ACCOUNT_COUNTS, customer_counts.c.day >= bindparam("first_day"))
+    .group_by(customer_counts.c.day)
+    .order_by(customer_counts.c.day)
+)
 
 
 def _insert(dialect_insert: Any) -> Sql:
@@ -101,6 +95,30 @@ def _insert(dialect_insert: Any) -> Sql:
 
 # The unique indexes decide (email, external id): a conflicting insert returns no row.
 _INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
+
+
+_INSERT_OF: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_ALL_COLUMNS = tuple(c.name for c in customers.c)
+
+
+@cache
+def _insert_many(dialect: str, count: int) -> Sql:
+    """``count`` new customers in one statement; rows that meet an existing email or
+    external id are left out of what it returns, as a single insert's are."""
+    rows = values_of_rows(customers, _ALL_COLUMNS, count)
+    statement = _INSERT_OF[dialect](customers).values(rows).on_conflict_do_nothing()
+    return Sql(statement.returning(*_COLUMNS))
+
+
+@cache
+def _owners(emails: int, external_ids: int) -> Sql:
+    """The customers holding any of these email keys or external ids: each side a probe
+    of its unique index."""
+    found = one_of(customers.c.email_key, "email_key", emails)
+    if external_ids:
+        found = found | one_of(customers.c.external_id, "external_id", external_ids)
+    columns = (customers.c.id, customers.c.email_key, customers.c.external_id)
+    return Sql(select(*columns).where(_IN_ACCOUNT, found))
 
 
 @cache
@@ -174,6 +192,30 @@ class CustomerRepository(ScopedRepository):
         already has a customer with this email; run with its event by the recorder."""
         return Bound(_INSERT[self.conn.dialect], self.row_params(values))
 
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, Record]:
+        """Inserts new customers in one statement; the rows stored, by id. A row missing
+        from the answer met a unique value stored since its owner was looked up."""
+        params = rows_params([{**row, "account_id": self.account_id} for row in rows])
+        stored = await self.conn.all(_insert_many(self.conn.dialect, len(rows)), params)
+        return {str(row["id"]): row for row in stored}
+
+    async def owners(
+        self, email_keys: Sequence[str], external_ids: Sequence[str]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Which customers already hold these email keys and external ids:
+        ``({email_key: id}, {external_id: id})``."""
+        params: dict[str, Any] = {"account_id": self.account_id}
+        params.update({f"email_key_{i}": value for i, value in enumerate(email_keys)})
+        params.update({f"external_id_{i}": value for i, value in enumerate(external_ids)})
+        rows = await self.conn.all(_owners(len(email_keys), len(external_ids)), params)
+        wanted_emails, wanted_ids = set(email_keys), set(external_ids)
+        by_email = {row["email_key"]: str(row["id"]) for row in rows}
+        by_external_id = {row["external_id"]: str(row["id"]) for row in rows}
+        return (
+            {key: owner for key, owner in by_email.items() if key in wanted_emails},
+            {key: owner for key, owner in by_external_id.items() if key in wanted_ids},
+        )
+
     async def id_by_email_key(self, email_key: str) -> str | None:
         params = {"account_id": self.account_id, "email_key": email_key}
         found = await self.conn.scalar(_ID_BY_EMAIL_KEY, params)
@@ -225,10 +267,11 @@ class CustomerRepository(ScopedRepository):
         rows = await self.conn.all(_COUNT_BY_STATUS, {"account_id": self.account_id})
         return {str(row[0]): int(row[1]) for row in rows}
 
-    async def created_per_day(self, min_id: str) -> dict[str, int]:
-        """``{"2026-11-25": 12, …}``: customers created per UTC day, ids from ``min_id`` on."""
-        params = {"account_id": self.account_id, "min_id": min_id}
-        rows = await self.conn.all(_created_per_day(self.conn.dialect), params)
+    async def created_per_day(self, first_day: str) -> dict[str, int]:
+        """``{"2026-11-25": 12, …}``: customers (still there) created per UTC day, from
+        ``first_day`` (``YYYY-MM-DD``) on."""
+        params = {"account_id": self.account_id, "first_day": first_day}
+        rows = await self.conn.all(_CREATED_PER_DAY, params)
         return {str(row[0]): int(row[1]) for row in rows}
 
     async def delete(self, customer_id: str) -> Record | None:

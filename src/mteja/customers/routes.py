@@ -6,19 +6,20 @@ Get, list and create are also dispatched by ``api.hot_routes``, which builds the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from starlette.responses import Response, StreamingResponse
 
 from mteja.core.schemas import DeletedOut, ListOf
+from mteja.customers.batch import CustomerBatch, ItemResult
 from mteja.customers.duplicates import DuplicateFinder
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound, CustomerRedacted
-from mteja.customers.export import CustomerExport, PersonExport
+from mteja.customers.export import CustomerExport, export_document
 from mteja.customers.merge import CustomerMerge
 from mteja.customers.redaction import CustomerRedaction
 from mteja.customers.schemas import (
+    CustomerBatchCreate,
+    CustomerBatchOut,
     CustomerCreate,
     CustomerListParams,
     CustomerOut,
@@ -33,7 +34,14 @@ from mteja.customers.service import CustomerService, parse_list_query
 from mteja.events.schemas import EventListParams, EventOut, parse_event_types, render_event
 from mteja.events.service import EventService
 from mteja.kit.http.context import Ctx, IfMatch
-from mteja.kit.http.errors import BODY, CONDITIONAL, IDEMPOTENT, INVALID, errors_for
+from mteja.kit.http.errors import (
+    BODY,
+    CONDITIONAL,
+    IDEMPOTENT,
+    INVALID,
+    error_body,
+    errors_for,
+)
 from mteja.kit.http.openapi import idempotent
 from mteja.kit.http.query import bracketed, parse_query, query_parameters
 from mteja.kit.http.responses import json_response, list_response, object_response
@@ -73,6 +81,20 @@ async def create_customer(body: CustomerCreate, ctx: Ctx) -> Response:
     """Create a customer."""
     row = await CustomerService(ctx.uow, ctx.caller).create(body)
     return object_response(render_customer(row), etag=customer_etag(row), status=201)
+
+
+@router.post(
+    "/batch",
+    operation_id="create_customers_batch",
+    response_model=CustomerBatchOut,
+    responses=errors_for(*BODY, *IDEMPOTENT),
+    openapi_extra=idempotent(),
+)
+async def create_customers_batch(body: CustomerBatchCreate, ctx: Ctx) -> Response:
+    """Create up to 100 customers: one result per item, in order, each as if created alone."""
+    results = await CustomerBatch(ctx.uow, ctx.caller).create(body.customers)
+    request_id = ctx.caller.request_id or ""
+    return json_response({"data": [_batch_item(result, request_id) for result in results]})
 
 
 @router.get(
@@ -189,7 +211,7 @@ async def export_customer(customer_id: str, ctx: Ctx) -> Response:
     """Everything held about the person, as one JSON document, streamed."""
     export = await CustomerExport(ctx.uow, ctx.caller).of(customer_id)
     return StreamingResponse(
-        _export_document(export),
+        export_document(export),
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'},
     )
@@ -207,14 +229,8 @@ async def redact_customer(customer_id: str, ctx: Ctx) -> Response:
     return object_response(render_customer(row), etag=customer_etag(row))
 
 
-async def _export_document(export: PersonExport) -> AsyncIterator[bytes]:
-    """The document a section at a time, each item as it is read."""
-    yield b'{"customer":' + orjson.dumps(export.customer)
-    for name, items in export.sections:
-        yield b',"' + name.encode() + b'":['
-        separator = b""
-        async for item in items:
-            yield separator + orjson.dumps(item)
-            separator = b","
-        yield b"]"
-    yield b"}"
+def _batch_item(result: ItemResult, request_id: str) -> dict[str, Any]:
+    if result.error is not None:
+        return {"status": result.error.status, "error": error_body(result.error, request_id)}
+    assert result.customer is not None, "an item is either created or refused"
+    return {"status": 201, "customer": render_customer(result.customer)}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
-from mteja.core.schemas import InputModel, OutputModel, optional
+from mteja.core.schemas import ErrorDetail, InputModel, OutputModel, optional
 from mteja.core.validation import (
     CustomData,
     Email,
@@ -137,6 +137,45 @@ class CustomerListParams(ListQuery):
 
 
 customer_etag = version_etag
+
+BATCH_MAX_ITEMS = 100
+# Each item is read by the single create's model, one at a time, so that a bad item is
+# that item's 400 in a 200 answer, never the whole request's: by the document an item is
+# any JSON object, which is what the route refuses the request for not being.
+_BATCH_ITEMS = WithJsonSchema(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "description": "A customer, as `POST /api/v1/customers` takes one "
+            "(`CustomerCreate`); an item that is not valid gets its own 400 result.",
+        },
+        "minItems": 1,
+        "maxItems": BATCH_MAX_ITEMS,
+    }
+)
+
+
+class CustomerBatchCreate(InputModel):
+    customers: Annotated[
+        list[dict[str, Any]], Field(min_length=1, max_length=BATCH_MAX_ITEMS), _BATCH_ITEMS
+    ]
+
+
+class BatchItemCreated(OutputModel):
+    status: Literal[201]
+    customer: CustomerOut
+
+
+class BatchItemRefused(OutputModel):
+    status: Literal[400, 409]
+    error: ErrorDetail
+
+
+class CustomerBatchOut(OutputModel):
+    data: list[BatchItemCreated | BatchItemRefused] = Field(
+        description="One result per item, in the order sent."
+    )
 
 
 class MergeRequest(InputModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from mteja.core.context import Caller
@@ -16,7 +16,7 @@ from mteja.core.errors import (
 )
 from mteja.core.etags import matches_etag
 from mteja.core.ids import is_valid_id, new_id_at
-from mteja.core.paging import Page, Window, page_from_rows, parse_statuses, ulid_bound
+from mteja.core.paging import Page, Window, page_from_rows, parse_statuses
 from mteja.core.time import utcnow
 from mteja.core.validation import email_key, is_national, storable_text, to_e164
 from mteja.core.values import same_value
@@ -66,26 +66,7 @@ class CustomerService:
         self.caller = caller
 
     async def create(self, body: CustomerCreate) -> Record:
-        fields = _address_fields(body.address) if body.address else None
-        phone = _resolve_phone(body.phone, fields)
-        customer_id, created_at = new_id_at("cus")
-        address = new_address(customer_id, fields, default=True) if fields else None
-        values: dict[str, Any] = {
-            "id": customer_id,
-            "external_id": body.external_id,
-            "name": body.name,
-            "email": body.email,
-            "phone": phone,
-            "address": address_mirror(address),
-            "payment_method_id": None,
-            "status": body.status,
-            "custom_data": body.custom_data,
-            **derived_columns(body.name, body.email, phone),
-            "version": 1,
-            "created_at": created_at,
-            "updated_at": created_at,
-            "redacted_at": None,
-        }
+        values, address = new_customer(body)
         conn = await self.uow.write()
         repo = CustomerRepository(conn, self.caller.account_id)
         created = [("customer", render_customer(values))]
@@ -98,7 +79,7 @@ class CustomerService:
             repo.insertion(values), created, also=also
         )
         if row is None:
-            raise await _already_exists(repo, values)
+            raise await already_exists(repo, values)
         return row
 
     async def get(self, customer_id: str) -> Record:
@@ -184,11 +165,9 @@ class CustomerService:
         """Customers created on each of the last ``days`` UTC days, today last; zeros kept."""
         today = utcnow().date()
         first = today - timedelta(days=days - 1)
-        start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-        min_id = "cus_" + ulid_bound(start)
         conn = await self.uow.read()
         repo = CustomerRepository(conn, self.caller.account_id)
-        counts = await repo.created_per_day(min_id)
+        counts = await repo.created_per_day(first.isoformat())
         every_day = (first + timedelta(days=offset) for offset in range(days))
         return [(day, counts.get(day.isoformat(), 0)) for day in every_day]
 
@@ -265,9 +244,34 @@ def phone_filter(value: str) -> str:
     return to_e164(value, None)
 
 
-async def _already_exists(
-    repo: CustomerRepository, values: dict[str, Any]
-) -> CustomerAlreadyExists:
+def new_customer(body: CustomerCreate) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The row of a new customer and of its first address (None without one): how both
+    the single create and the batch make them. InvalidRequest for a phone the address
+    cannot place."""
+    fields = _address_fields(body.address) if body.address else None
+    phone = _resolve_phone(body.phone, fields)
+    customer_id, created_at = new_id_at("cus")
+    address = new_address(customer_id, fields, default=True) if fields else None
+    values: dict[str, Any] = {
+        "id": customer_id,
+        "external_id": body.external_id,
+        "name": body.name,
+        "email": body.email,
+        "phone": phone,
+        "address": address_mirror(address),
+        "payment_method_id": None,
+        "status": body.status,
+        "custom_data": body.custom_data,
+        **derived_columns(body.name, body.email, phone),
+        "version": 1,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "redacted_at": None,
+    }
+    return values, address
+
+
+async def already_exists(repo: CustomerRepository, values: dict[str, Any]) -> CustomerAlreadyExists:
     """Which unique value a refused insert met: the email, else the external id."""
     existing = await repo.id_by_email_key(values["email_key"])
     if existing is not None or values["external_id"] is None:

@@ -56,3 +56,19 @@ customers = Table(
     Index("ix_customers_account_id_email_match_key", "account_id", "email_match_key"),
     Index("ix_customers_account_id_name_key", "account_id", "name_key"),
 )
+
+# How many customers each account has, by the UTC day they were created and their status,
+# summed over slots (one per writing connection, so that concurrent writers do not queue
+# on one row). Kept by triggers on customers, in the transaction of every write, so the
+# dashboard's counts never read the customers themselves (migration 0030, decision 0024).
+customer_counts = Table(
+    "customer_counts",
+    metadata,
+    Column("account_id", String(31), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("slot", Integer, nullable=False),
+    Column("customers", Integer, nullable=False),
+    PrimaryKeyConstraint("account_id", "day", "status", "slot"),
+    ForeignKeyConstraint(["account_id"], ["accounts.account_id"], ondelete="CASCADE"),
+)

@@ -1,28 +1,25 @@
-"""Who is signed in: the session of a request, checked against its API key every time."""
+"""Who is signed in: the session of a request, looked up on the server every time."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 
-from mteja.accounts.auth import Authenticator
+from mteja.accounts.sessions import SessionService
 from mteja.core.context import Caller
 from mteja.dashboard.forms import check_origin, check_token, read_form
-from mteja.dashboard.pages import SignInRequired, dashboard_of
+from mteja.dashboard.pages import SignInRequired
 from mteja.dashboard.session import SESSION_COOKIE, Session
 from mteja.db.uow import UnitOfWork
 from mteja.kit.http.context import unit_of_work_of
 
 
 async def require_session(request: Request) -> Session:
-    """The signed-in session; SignInRequired without one, or once its key is revoked."""
+    """The signed-in session; SignInRequired without one, or once it was signed out, or
+    its key revoked or expired."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    session = dashboard_of(request).signer.session_of(cookie)
+    session = await SessionService(unit_of_work_of(request)).find(cookie)
     if session is None:
-        raise SignInRequired(notice="expired" if cookie else None)
-    authenticator: Authenticator = request.app.state.authenticator
-    account_id = await authenticator.active_account(unit_of_work_of(request), session.key_id)
-    if account_id != session.account_id:
-        raise SignInRequired(notice="ended")
+        raise SignInRequired(notice="ended" if cookie else None)
     request.state.dashboard_session = session
     request.state.account_id = session.account_id  # for the request's log line
     return session

@@ -14,6 +14,12 @@ ENGLISH: dict[str, str] = {
     "notice_reactivated": "Customer reactivated.",
     "notice_enabled": "Endpoint enabled.",
     "notice_disabled": "Endpoint disabled.",
+    "notice_merged": "Customers merged.",
+    "notice_redacted": "Personal data erased.",
+    "reason_email": "same email",
+    "reason_phone": "same phone",
+    "reason_mobile_money": "same mobile-money number",
+    "reason_name": "same name",
     "event_customer.created": "Customer created",
     "event_customer.updated": "Customer updated",
     "event_customer.deleted": "Customer deleted",
@@ -48,6 +54,73 @@ KISWAHILI: dict[str, str] = {
     "notice_reactivated": "Mteja amerejeshwa.",
     "notice_enabled": "Kituo kimewashwa.",
     "notice_disabled": "Kituo kimezimwa.",
+    "notice_merged": "Wateja wameunganishwa.",
+    "notice_redacted": "Taarifa binafsi zimefutwa.",
+    "reason_email": "barua pepe ileile",
+    "reason_phone": "simu ileile",
+    "reason_mobile_money": "namba ileile ya pesa kwa simu",
+    "reason_name": "jina lilelile",
+    # Duplicates, merge, export, erasure and the portal link.
+    # Addresses, businesses and payment methods.
+    "New address": "Anwani mpya",
+    "Edit address": "Hariri anwani",
+    "New business": "Biashara mpya",
+    "Edit business": "Hariri biashara",
+    "One a line: Name <email>.": "Mmoja kwa kila mstari: Jina <barua pepe>.",
+    "The customer's billing address": "Anwani ya malipo ya mteja",
+    "Add a mobile-money number": "Ongeza namba ya pesa kwa simu",
+    "Mobile number": "Namba ya simu",
+    "International format; the provider is recognised from the number when it can be.": (
+        "Muundo wa kimataifa; mtoa huduma hutambuliwa kutoka kwenye namba inapowezekana."
+    ),
+    "Provider": "Mtoa huduma",
+    "Recognise from the number": "Tambua kutoka kwenye namba",
+    "Make it the default payment method": "Ifanye kuwa njia kuu ya malipo",
+    "Add": "Ongeza",
+    "Make default": "Fanya kuu",
+    "Revoke": "Batilisha",
+    "Archive": "Hifadhi kumbukumbu",
+    "Possible duplicates": "Wanaoweza kuwa nakala",
+    "Find a customer": "Tafuta mteja",
+    "Find": "Tafuta",
+    "Why": "Kwa nini",
+    "Merge into this customer": "Unganisha kwa mteja huyu",
+    "No likely duplicates.": "Hakuna wanaoelekea kuwa nakala.",
+    "Merge customers": "Unganisha wateja",
+    "{source} will be merged into {target}, then deleted.": (
+        "{source} ataunganishwa kwa {target}, kisha atafutwa."
+    ),
+    "What moves": "Kinachohamishwa",
+    "Business": "Biashara",
+    "Payment method": "Njia ya malipo",
+    "No addresses, businesses or payment methods.": "Hakuna anwani, biashara wala njia za malipo.",
+    "What the customer takes": "Anachochukua mteja",
+    "the source's default address": "anwani kuu ya mteja anayeunganishwa",
+    "Nothing: it keeps its own fields.": "Hakuna: anabaki na sehemu zake mwenyewe.",
+    "Merge and delete the other customer": "Unganisha na umfute mteja mwingine",
+    "A customer cannot be merged into itself.": "Mteja hawezi kuunganishwa na yeye mwenyewe.",
+    "Export (JSON)": "Hamisha (JSON)",
+    "Erase personal data": "Futa taarifa binafsi",
+    "This erases the customer's name, email, phone, addresses, businesses and payment-method "
+    "details everywhere, events included, for good. The ids stay. It cannot be undone.": (
+        "Hii inafuta jina, barua pepe, simu, anwani, biashara na taarifa za njia za malipo za "
+        "mteja kila mahali, pamoja na matukio, milele. Vitambulisho vinabaki. Haiwezi kutenduliwa."
+    ),
+    "Type {email} to confirm": "Andika {email} kuthibitisha",
+    "Type the customer's email address exactly to confirm.": (
+        "Andika barua pepe ya mteja kama ilivyo kuthibitisha."
+    ),
+    "Erase for good": "Futa milele",
+    "Portal link": "Kiungo cha ukurasa wa mteja",
+    "Send this link to the customer only: it opens their own page, where they change their "
+    "details, until {time}.": (
+        "Mtumie mteja huyu tu kiungo hiki: kinafungua ukurasa wake, anapobadilisha taarifa zake, "
+        "hadi {time}."
+    ),
+    "Link": "Kiungo",
+    "Select the link and copy it; it is shown only here.": (
+        "Chagua kiungo na ukinakili; kinaonyeshwa hapa tu."
+    ),
     "event_customer.created": "Mteja ameundwa",
     "event_customer.updated": "Mteja amesasishwa",
     "event_customer.deleted": "Mteja amefutwa",
@@ -85,12 +158,19 @@ KISWAHILI: dict[str, str] = {
     "not been revoked.": "Ufunguo huo haukufanya kazi. Hakikisha umenakili ufunguo wote wa "
     "siri na kwamba haujabatilishwa.",
     "You have signed out.": "Umetoka.",
-    "Your session ended because its API key was revoked. Sign in with an active key.": (
-        "Kipindi chako kimeisha kwa sababu ufunguo wake wa API umebatilishwa. "
-        "Ingia kwa ufunguo unaotumika."
+    "Test mode": "Hali ya majaribio",
+    "You signed in with a test key: you see and change test data only, never live data.": (
+        "Umeingia kwa ufunguo wa majaribio: unaona na kubadilisha data ya majaribio tu, "
+        "kamwe si data halisi."
     ),
-    "Your session has expired. Please sign in again.": (
-        "Muda wa kipindi chako umekwisha. Tafadhali ingia tena."
+    "Too many failed sign-ins from your address. Wait {seconds} seconds, then try again.": (
+        "Majaribio mengi mno ya kuingia yameshindwa kutoka anwani yako. Subiri sekunde "
+        "{seconds}, kisha ujaribu tena."
+    ),
+    "Your session has ended: it was signed out, it expired, or its API key was revoked or "
+    "expired. Please sign in again.": (
+        "Kipindi chako kimeisha: kilitolewa, muda wake ulikwisha, au ufunguo wake wa API "
+        "ulibatilishwa au muda wake ulikwisha. Tafadhali ingia tena."
     ),
     # Home.
     "Customers by status": "Wateja kwa hali",

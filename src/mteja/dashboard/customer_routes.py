@@ -40,7 +40,9 @@ CHANGED_MEANWHILE = (
     "Someone else changed this customer while you were editing. "
     "Here it is as it is now: make your change again."
 )
-_NOTICES = frozenset({"created", "updated", "suspended", "reactivated", "unchanged"})
+_NOTICES = frozenset(
+    {"created", "updated", "suspended", "reactivated", "unchanged", "merged", "redacted"}
+)
 
 
 def _customers(request: Request, session: Session) -> CustomerService:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from mteja.accounts.auth import Authenticator
+from mteja.accounts.sessions import SessionService
 from mteja.core.errors import AuthenticationFailed
 from mteja.customers.service import CustomerService
 from mteja.dashboard.activity_routes import router as activity_router
@@ -21,6 +22,8 @@ from mteja.dashboard.chart import bar_chart
 from mteja.dashboard.customer_routes import router as customer_router
 from mteja.dashboard.forms import check_origin, check_token, read_form
 from mteja.dashboard.i18n import LANGUAGES
+from mteja.dashboard.lifecycle_routes import router as lifecycle_router
+from mteja.dashboard.owned_routes import router as owned_router
 from mteja.dashboard.pages import (
     DashboardRoute,
     PageError,
@@ -37,10 +40,10 @@ from mteja.dashboard.session import (
     SESSION_MAX_AGE,
     SIGN_IN_COOKIE,
     SIGN_IN_MAX_AGE,
-    Session,
     new_token,
 )
 from mteja.kit.http.context import unit_of_work_of
+from mteja.kit.ratelimit import RateLimiter
 
 router = APIRouter(prefix=COOKIE_PATH, include_in_schema=False, route_class=DashboardRoute)
 CHART_DAYS = 30
@@ -58,14 +61,19 @@ async def home(request: Request) -> Response:
 
 @router.get("/sign-in")
 async def sign_in_page(request: Request) -> Response:
-    signer = dashboard_of(request).signer
-    if signer.session_of(request.cookies.get(SESSION_COOKIE)) is not None:
+    sessions = SessionService(unit_of_work_of(request))
+    if await sessions.find(request.cookies.get(SESSION_COOKIE)) is not None:
         return redirect(COOKIE_PATH)
     return _sign_in_form(request, notice=request.query_params.get("notice"))
 
 
 def _sign_in_form(
-    request: Request, *, status: int = 200, notice: str | None = None, failed: bool = False
+    request: Request,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+    failed: bool = False,
+    retry_after: int | None = None,
 ) -> Response:
     token = new_token()
     response = render(
@@ -76,8 +84,11 @@ def _sign_in_form(
         sign_in_token=token,
         notice=notice,
         failed=failed,
+        retry_after=retry_after,
         next_path=_safe_next(request.query_params.get("next")),
     )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     cookie = dashboard_of(request).signer.sign_in_cookie(token)
     set_cookie(request, response, SIGN_IN_COOKIE, cookie, max_age=SIGN_IN_MAX_AGE)
     return response
@@ -89,27 +100,37 @@ async def sign_in(request: Request) -> Response:
     form = await read_form(request)
     signer = dashboard_of(request).signer
     check_token(signer.sign_in_token_of(request.cookies.get(SIGN_IN_COOKIE)), form)
+    # Failed sign-ins share the budget of the address's failed API authentications
+    # (docs/rate-limits.md): a guesser gains nothing by switching between the two.
+    limiter: RateLimiter = request.app.state.rate_limiter
+    address = request.client.host if request.client else "unknown"
+    if limiter.enabled and (refusing := limiter.refusing(address)) is not None:
+        return _sign_in_form(request, status=429, retry_after=refusing.retry_after)
     authenticator: Authenticator = request.app.state.authenticator
+    uow = unit_of_work_of(request)
     try:
         principal = await authenticator.authenticate(
-            unit_of_work_of(request), "Bearer " + form.get("api_key", "").strip()
+            uow, "Bearer " + form.get("api_key", "").strip()
         )
     except AuthenticationFailed:
+        if limiter.enabled:
+            decision = await limiter.failed_authentication(address)
+            if not decision.allowed:
+                return _sign_in_form(request, status=429, retry_after=decision.retry_after)
         # One message for every failure: it must not tell a wrong key from a revoked one.
         return _sign_in_form(request, status=401, failed=True)
-    session = Session(
-        key_id=principal.key_id, account_id=principal.account_id, csrf_token=new_token()
-    )
+    token, _ = await SessionService(uow).open(principal)
     response = redirect(_safe_next(form.get("next")) or COOKIE_PATH)
-    cookie = signer.session_cookie(session)
-    set_cookie(request, response, SESSION_COOKIE, cookie, max_age=SESSION_MAX_AGE)
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=SESSION_MAX_AGE)
     clear_cookie(response, SIGN_IN_COOKIE)
     return response
 
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
+    """Ends the session on the server: a copy of the cookie stops working too."""
     await signed_form(request)
+    await SessionService(unit_of_work_of(request)).end(request.cookies[SESSION_COOKIE])
     response = redirect(f"{COOKIE_PATH}/sign-in?notice=signed_out")
     clear_cookie(response, SESSION_COOKIE)
     return response
@@ -157,4 +178,11 @@ async def not_found(path: str, request: Request) -> Response:
     raise PageError(404, "That page does not exist.")
 
 
-ROUTERS = (router, customer_router, activity_router, fallback_router)
+ROUTERS = (
+    router,
+    customer_router,
+    lifecycle_router,
+    owned_router,
+    activity_router,
+    fallback_router,
+)

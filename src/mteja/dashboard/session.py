@@ -1,56 +1,34 @@
-"""The signed session cookie, the sign-in form's token, and the checks on every form.
+"""The session cookie, the sign-in form's token, and the checks on every form.
 
-The cookie carries the API key's id, its account and the session's CSRF token, signed and
-timestamped with itsdangerous; never the secret key. The key is looked up again on every
-request, so revoking it ends the session at once.
+The session cookie holds a random token of a session kept on the server
+(``accounts/sessions.py``): never the secret key, and nothing that outlives a sign-out.
+The sign-in form's token, which exists before any session, is signed and timestamped
+with itsdangerous.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
-from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from mteja.accounts.sessions import SESSION_LIFETIME, Session, new_token
+
+__all__ = ["Session", "SessionSigner", "new_token"]
 
 SESSION_COOKIE = "mteja_session"
 SIGN_IN_COOKIE = "mteja_sign_in"
 LANGUAGE_COOKIE = "mteja_lang"
 COOKIE_PATH = "/dashboard"
-SESSION_MAX_AGE = 12 * 3600
+SESSION_MAX_AGE = int(SESSION_LIFETIME.total_seconds())
 # Long enough to read the form and find the key, short enough not to linger.
 SIGN_IN_MAX_AGE = 3600
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
-    key_id: str
-    account_id: str
-    csrf_token: str
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class SessionSigner:
     def __init__(self, secret: str) -> None:
-        self._sessions = URLSafeTimedSerializer(secret, salt="mteja.dashboard.session")
         self._sign_in = URLSafeTimedSerializer(secret, salt="mteja.dashboard.sign-in")
-
-    def session_cookie(self, session: Session) -> str:
-        payload = {"k": session.key_id, "a": session.account_id, "c": session.csrf_token}
-        return self._sessions.dumps(payload)
-
-    def session_of(self, cookie: str | None) -> Session | None:
-        payload = _loads(self._sessions, cookie, SESSION_MAX_AGE)
-        if not isinstance(payload, dict):
-            return None
-        key_id, account_id, csrf_token = (payload.get(name) for name in ("k", "a", "c"))
-        if not (_text(key_id) and _text(account_id) and _text(csrf_token)):
-            return None
-        return Session(key_id=key_id, account_id=account_id, csrf_token=csrf_token)
 
     def sign_in_cookie(self, token: str) -> str:
         return self._sign_in.dumps(token)
@@ -67,10 +45,6 @@ def _loads(serializer: URLSafeTimedSerializer, cookie: str | None, max_age: int)
         return serializer.loads(cookie, max_age=max_age)
     except BadSignature:  # also SignatureExpired, a subclass
         return None
-
-
-def _text(value: Any) -> TypeGuard[str]:
-    return isinstance(value, str) and bool(value)
 
 
 def tokens_match(expected: str | None, sent: str | None) -> bool:

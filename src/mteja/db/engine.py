@@ -1,8 +1,8 @@
 """The database handle: where connections come from. Units of work (``db.uow``) use them.
 
-PostgreSQL goes through an asyncpg pool; SQLite through SQLAlchemy's aiosqlite engine
-(see ``db.sql`` for why): one writing connection, and a small pool of readers in
-autocommit. Nothing outside ``db`` sees a driver connection.
+PostgreSQL goes through an asyncpg pool; SQLite through ``sqlite3`` (see ``db.sqlite``):
+one writing connection, and readers on the event loop with a few threads for long reads.
+Nothing outside ``db`` sees a driver connection.
 """
 
 from __future__ import annotations
@@ -14,21 +14,20 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncTransaction,
-    create_async_engine,
-)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from mteja.db.sql import AsyncpgConn, Conn, SqlAlchemyConn
+from mteja.db.sql import AsyncpgConn, Conn
+from mteja.db.sqlite import SqliteError, SqliteReads, SqliteWriter, database_path
 
 Release = Callable[[], Awaitable[Any]]
 
-# Readers in WAL mode run in parallel, but each holds a page cache: a few suffice on a
-# machine where one process serves the API.
+# What a database that is away, locked or not migrated raises: for the loops that log
+# it and try again, and for the readiness check. (Migrations run through SQLAlchemy.)
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, SQLAlchemyError, SqliteError)
+
+# Threads for SQLite's long reads (searches, exports). Readers in WAL mode run in
+# parallel, but each holds a page cache: a few suffice.
 _SQLITE_READERS = 4
 
 
@@ -36,11 +35,15 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+async def _nothing_to_release() -> None:
+    """SQLite's readers belong to the process, not to a unit of work."""
+
+
 class Database:
     """A single-statement read needs no transaction, so readers run in autocommit and save
     the BEGIN and COMMIT round trips. Writes on SQLite begin with ``BEGIN IMMEDIATE`` so
-    that a read-then-write transaction takes the write lock up front and waits on
-    ``busy_timeout`` instead of failing with SQLITE_BUSY.
+    that a read-then-write transaction takes the write lock up front instead of failing
+    with SQLITE_BUSY halfway.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, pooled: bool = False) -> None:
@@ -50,51 +53,51 @@ class Database:
         self.pooled = pooled and not self.is_sqlite
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"
         self.pool_size = pool_size
-        self._engine: AsyncEngine | None = None
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
-        if self.is_sqlite:
-            # SQLite runs one write at a time anyway: one writing connection queues this
-            # process's writers in order, instead of in SQLite's sleeping busy handler.
-            self._engine = _sqlite_engine(url, 1, writer=True)
-            # A pool of its own that is always in autocommit: no isolation level to set on
-            # checkout and reset on return, and no rollback on return (each a thread hop).
-            self._reader = _sqlite_engine(
-                url,
-                min(pool_size, _SQLITE_READERS),
-                writer=False,
-                isolation_level="AUTOCOMMIT",
-                pool_reset_on_return=None,
-            )
+        # Opened on first use: the file may not exist (or be migrated) before then.
+        self._sqlite_reads: SqliteReads | None = None
+        self._sqlite_writer: SqliteWriter | None = None
 
     async def connection(self) -> tuple[Conn, Release]:
         """A connection outside any transaction (autocommit), and how to give it back:
-        PostgreSQL's pool, or one of SQLite's readers."""
-        if self._engine is not None:
-            connection = await self._reader.connect()
-            return SqlAlchemyConn(connection), connection.close
+        PostgreSQL's pool, or SQLite's readers."""
+        if self.is_sqlite:
+            return self._reads(), _nothing_to_release
         pool = self._pool or await self._open_pool()
         raw = await pool.acquire()
         return AsyncpgConn(raw), partial(pool.release, raw)
 
-    async def sqlite_transaction(self) -> SqliteTransaction:
-        """SQLite's writing connection, in a transaction begun now (``BEGIN IMMEDIATE``)."""
-        assert self._engine is not None
-        connection = await self._engine.connect()
-        try:
-            transaction = await connection.begin()
-        except BaseException:
-            await connection.close()
-            raise
-        return SqliteTransaction(connection, transaction)
+    async def sqlite_transaction(self) -> SqliteWriter:
+        """SQLite's writing connection, in a transaction begun now (``BEGIN IMMEDIATE``);
+        ``end()`` on the writer ends it."""
+        if self._sqlite_writer is None:
+            self._sqlite_writer = SqliteWriter(database_path(self.url))
+        await self._sqlite_writer.begin()
+        return self._sqlite_writer
+
+    def sqlite_data_version(self) -> int | None:
+        """SQLite's ``PRAGMA data_version`` on the loop's reader: it changes whenever
+        another connection, in any process, commits (None: unknown just now)."""
+        return self._reads().data_version()
 
     async def dispose(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            await self._reader.dispose()
+        reads, self._sqlite_reads = self._sqlite_reads, None
+        if reads is not None:
+            await asyncio.get_running_loop().run_in_executor(None, reads.close)
+        writer, self._sqlite_writer = self._sqlite_writer, None
+        if writer is not None:
+            writer.close()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+    def _reads(self) -> SqliteReads:
+        if self._sqlite_reads is None:
+            self._sqlite_reads = SqliteReads(
+                database_path(self.url), threads=min(self.pool_size, _SQLITE_READERS)
+            )
+        return self._sqlite_reads
 
     async def _open_pool(self) -> asyncpg.Pool:
         async with self._pool_lock:
@@ -109,33 +112,6 @@ class Database:
                     **_connect_options(pooled=self.pooled),
                 )
             return self._pool
-
-
-class SqliteTransaction:
-    """The writing connection and its open transaction; ending it gives the connection back."""
-
-    __slots__ = ("_connection", "_transaction", "conn")
-
-    def __init__(self, connection: AsyncConnection, transaction: AsyncTransaction) -> None:
-        self._connection = connection
-        self._transaction = transaction
-        self.conn = SqlAlchemyConn(connection)
-
-    async def end(self, *, commit: bool) -> None:
-        try:
-            if not commit:
-                await self._transaction.rollback()
-                return
-            try:
-                await self._transaction.commit()
-            except BaseException:
-                # A failed COMMIT (a deferred constraint) leaves SQLite inside the
-                # transaction while SQLAlchemy counts it as ended: the connection must not
-                # serve again.
-                await self._connection.invalidate()
-                raise
-        finally:
-            await self._connection.close()
 
 
 def _connect_options(*, pooled: bool) -> dict[str, Any]:
@@ -161,36 +137,3 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
     """Nothing to reset between requests: an open transaction is rolled back by asyncpg
     itself, and request code never changes session state (no SET, LISTEN, advisory locks
     or cursors). The default reset would cost a round trip on every request."""
-
-
-def _sqlite_engine(url: str, pool_size: int, *, writer: bool, **options: Any) -> AsyncEngine:
-    engine = create_async_engine(
-        url,
-        **options,
-        connect_args={"timeout": 30},
-        hide_parameters=True,  # no customer data in exception text or logs
-        json_serializer=_dumps,
-        json_deserializer=orjson.loads,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=30,
-    )
-    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
-    if writer:
-        event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-    return engine
-
-
-def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own implicit BEGIN is switched off; _begin_sqlite_transaction decides.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _begin_sqlite_transaction(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -4,8 +4,8 @@ Repositories describe every statement with SQLAlchemy Core and named bind parame
 once per shape, and keep it in an ``Sql``. On PostgreSQL the statement is compiled once
 and run straight on asyncpg (prepared and cached by asyncpg), which skips SQLAlchemy's
 per-execution machinery — measured at about as much CPU as the query itself on the hot
-paths. On SQLite it runs through SQLAlchemy, whose type handling (time zones, JSON) the
-embedded database needs.
+paths. On SQLite it is compiled once too and runs on ``sqlite3`` (see ``db.sqlite``), with
+SQLAlchemy's type processors (time zones, JSON), which the embedded database needs.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from typing import Any, Protocol
 import asyncpg
 from sqlalchemy import Select, Table
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 _POSTGRES = AsyncpgDialect()  # type: ignore[no-untyped-call]
@@ -65,7 +63,7 @@ class Sql:
     other statement filters on one ``account_id``; on Citus it runs on every shard, so it
     must stay a plain read (docs/decisions/0028)."""
 
-    __slots__ = ("_postgres", "complete", "cross_account", "reads_only", "statement")
+    __slots__ = ("_postgres", "complete", "cross_account", "reads_only", "sqlite", "statement")
 
     def __init__(
         self, statement: Executable, *, complete: bool = False, cross_account: bool = False
@@ -78,6 +76,7 @@ class Sql:
             isinstance(statement, Select) and getattr(statement, "_for_update_arg", None) is None
         )
         self._postgres: _Compiled | None = None
+        self.sqlite: Any = None  # compiled by db.sqlite on first use
 
     def postgres(self) -> _Compiled:
         if self._postgres is None:
@@ -166,49 +165,3 @@ class AsyncpgConn(Conn):
         if rows:
             compiled = sql.postgres()
             await self.raw.executemany(compiled.text, [compiled.args(row) for row in rows])
-
-
-class SqlAlchemyConn(Conn):
-    dialect = "sqlite"
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.raw = connection
-
-    async def one(self, sql: Sql, params: Mapping[str, Any]) -> Record | None:
-        result = await self._run(sql, params)
-        row = result.first()
-        return None if row is None else _RowRecord(row)
-
-    async def all(self, sql: Sql, params: Mapping[str, Any]) -> Sequence[Record]:
-        result = await self._run(sql, params)
-        return [_RowRecord(row) for row in result.all()]
-
-    async def execute(self, sql: Sql, params: Mapping[str, Any]) -> int:
-        result = await self._run(sql, params)
-        return int(result.rowcount)
-
-    async def execute_many(self, sql: Sql, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            await self.raw.execute(sql.statement, [dict(row) for row in rows])
-
-    async def _run(self, sql: Sql, params: Mapping[str, Any]) -> Any:
-        try:
-            return await self.raw.execute(sql.statement, dict(params))
-        except IntegrityError as error:
-            message = str(error.orig)
-            if message.startswith("UNIQUE constraint failed"):
-                raise UniqueViolation(message) from None
-            raise
-
-
-class _RowRecord:
-    """An SQLAlchemy row read like an asyncpg record: by name or by position."""
-
-    __slots__ = ("_mapping", "_row")
-
-    def __init__(self, row: Any) -> None:
-        self._row = row
-        self._mapping = row._mapping
-
-    def __getitem__(self, key: str | int) -> Any:
-        return self._row[key] if isinstance(key, int) else self._mapping[key]

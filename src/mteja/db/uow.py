@@ -17,7 +17,8 @@ a connection, ``read()`` or ``write()``, and repositories run statements on it.
   programming error (plain reads still run). ``begin()`` rules this out for a
   caller that adds writes of its own after the service's (the idempotency record).
 - SQLite: the process's one writing connection, ``BEGIN IMMEDIATE``, held from
-  ``write()`` to the end of the transaction and no longer.
+  ``write()`` to the end of the transaction and no longer. Statements run on the event
+  loop, or on a thread when they could keep it waiting (see ``db.sqlite``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-from mteja.db.engine import Database, Release, SqliteTransaction
-from mteja.db.sql import AsyncpgConn, Conn, Record, Sql, SqlAlchemyConn
+from mteja.db.engine import Database, Release
+from mteja.db.sql import AsyncpgConn, Conn, Record, Sql
+from mteja.db.sqlite import SqliteWriter, SqliteWrites
 
 
 class UnitOfWork:
@@ -37,8 +39,8 @@ class UnitOfWork:
         self.db = db
         self._reader: Conn | None = None
         self._release: Release | None = None
-        self._writer: _PostgresWrites | SqlAlchemyConn | None = None
-        self._sqlite: SqliteTransaction | None = None
+        self._writer: _PostgresWrites | SqliteWrites | None = None
+        self._sqlite: SqliteWriter | None = None
         self._after_commit: list[Callable[[], None]] = []
 
     @property
@@ -117,7 +119,7 @@ class UnitOfWork:
         finally:
             await self.close()
 
-    async def _start(self, *, lone_statement: bool) -> _PostgresWrites | SqlAlchemyConn:
+    async def _start(self, *, lone_statement: bool) -> _PostgresWrites | SqliteWrites:
         if self.db.is_sqlite:
             self._sqlite = await self.db.sqlite_transaction()
             return self._sqlite.conn

@@ -47,6 +47,14 @@ class EventRecorder:
         ]
         return await self._repo.insert_with_change(change, also, events)
 
+    async def created_many(self, created: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """A ``<resource>.created`` event for each ``(resource, object)``, in that order, in
+        one statement (a batch create, after its rows)."""
+        events = [
+            self._event(resource, f"{resource}.created", obj, None) for resource, obj in created
+        ]
+        await self._repo.insert_many(events)
+
     async def updated(
         self,
         resource: str,

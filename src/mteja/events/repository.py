@@ -21,6 +21,7 @@ from sqlalchemy import (
     exists,
     insert,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -158,10 +159,28 @@ def _change_with_events(change: Sql, rows: _RowsShape, event_count: int) -> Sql:
     return Sql(select(changed).add_cte(*written), complete=True)
 
 
+@cache
+def _insert_many(count: int) -> Sql:
+    """``count`` events in one ``INSERT … SELECT … UNION ALL SELECT …``, each with its
+    pending flag, as a single insert computes it."""
+    rows = union_all(*(_event_select(f"e{index}_") for index in range(count)))
+    return Sql(insert(events).from_select(_INSERTED_COLUMNS, rows))
+
+
 class EventRepository(ScopedRepository):
     async def insert(self, event: EventRow) -> None:
         params = {f"v_{name}": value for name, value in event.values(self.account_id).items()}
         await self.conn.execute(_INSERT, params)
+
+    async def insert_many(self, events_: Sequence[EventRow]) -> None:
+        """Events of one change (a batch) in one statement."""
+        if not events_:
+            return
+        params: dict[str, Any] = {}
+        for index, event in enumerate(events_):
+            values = event.values(self.account_id)
+            params.update({f"e{index}_{name}": value for name, value in values.items()})
+        await self.conn.execute(_insert_many(len(events_)), params)
 
     async def insert_with_change(
         self, change: Bound, rows: Sequence[Insertion], events_: Sequence[EventRow]

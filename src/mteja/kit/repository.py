@@ -39,6 +39,7 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
+from mteja.db.rows import insert_rows, rows_params
 from mteja.db.sql import Conn, Insertion, Record, Sql
 from mteja.db.types import JSONDocument, UTCDateTime, metadata
 
@@ -122,6 +123,15 @@ class OwnedRepository(ScopedRepository):
         row = await self.conn.one(self.statements.insert, params)
         assert row is not None, "INSERT … RETURNING returns the row"
         return row
+
+    async def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Inserts rows of one shape in one statement (a batch's first addresses)."""
+        if not rows:
+            return
+        table = self.statements.table
+        stored = [{**row, "account_id": self.account_id} for row in rows]
+        sql = insert_rows(table, tuple(stored[0]), len(stored))
+        await self.conn.execute(sql, rows_params(stored))
 
     async def get(
         self, parent_id: str, child_id: str, *, for_update: bool = False

@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
 import orjson
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 from ulid import ULID
 
 from mteja import __version__
@@ -26,7 +24,7 @@ from mteja.config import Settings
 from mteja.core.context import Caller
 from mteja.core.ids import new_id_at
 from mteja.core.time import utcnow
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.sql import Record
 from mteja.db.uow import UnitOfWork
 from mteja.events.outbox import Outbox
@@ -44,7 +42,6 @@ from mteja.webhooks.schemas import render_endpoint
 
 log = structlog.get_logger("mteja.webhooks")
 
-DATABASE_ERRORS = (OSError, asyncpg.PostgresError, SQLAlchemyError)
 USER_AGENT = f"mteja-webhooks/{__version__}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, BinaryIO, Self, TypeVar, Unpack
 
@@ -17,11 +18,13 @@ from mteja_client.models import (
     Address,
     Business,
     Customer,
+    CustomerBatch,
     Deleted,
     Delivery,
     Duplicates,
     Event,
     PersonExport,
+    PortalSession,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -175,6 +178,15 @@ class Customers(_Resource):
     ) -> Customer:
         return await self._client._execute(_calls.CUSTOMERS.create(params, idempotency_key))
 
+    async def create_batch(
+        self, customers: Sequence[CustomerCreateParams], *, idempotency_key: str | None = None
+    ) -> CustomerBatch:
+        """Creates up to 100 customers in one request: one result per item, in order, each
+        ``CustomerBatchCreated`` or ``CustomerBatchRefused`` (as a single create would have
+        been answered). One ``idempotency_key`` covers the whole batch."""
+        call = _calls.create_customers_batch(customers, idempotency_key)
+        return await self._client._execute(call)
+
     async def get(self, customer_id: str) -> Customer:
         return await self._client._execute(_calls.CUSTOMERS.get(customer_id))
 
@@ -224,6 +236,18 @@ class Customers(_Resource):
     async def export_to(self, customer_id: str, sink: BinaryIO) -> int:
         """Streams the export's JSON document into ``sink``; the bytes written."""
         return await self._client._stream_into(_calls.export(customer_id), sink)
+
+    async def create_portal_session(
+        self,
+        customer_id: str,
+        *,
+        return_url: str | None = None,
+        locale: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PortalSession:
+        """A link to the customer's own page, for one hour, to send to that customer."""
+        call = _calls.create_portal_session(customer_id, return_url, locale, idempotency_key)
+        return await self._client._execute(call)
 
     async def redact(self, customer_id: str, *, idempotency_key: str | None = None) -> Customer:
         """Erases the customer's personal data for good; its ids stay."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -14,12 +14,14 @@ from mteja_client.models import (
     Business,
     CardPaymentMethod,
     Customer,
+    CustomerBatch,
     Deleted,
     Delivery,
     Duplicates,
     Event,
     MobileMoneyPaymentMethod,
     PersonExport,
+    PortalSession,
     Redelivery,
     WebhookEndpoint,
     WebhookEndpointWithSecret,
@@ -143,6 +145,18 @@ def redeliver(
     )
 
 
+def create_customers_batch(
+    customers: Sequence[Mapping[str, Any]], idempotency_key: str | None
+) -> Call[CustomerBatch]:
+    return Call(
+        "POST",
+        f"{CUSTOMERS.path}/batch",
+        CustomerBatch.model_validate,
+        body={"customers": [dict(customer) for customer in customers]},
+        headers=_headers(idempotency_key=idempotency_key),
+    )
+
+
 def customer_events(customer_id: str, filters: Mapping[str, Any]) -> Listing[Event]:
     return Listing(
         f"{CUSTOMERS.path}/{segment(customer_id)}/events", Event.model_validate, query(filters)
@@ -174,5 +188,17 @@ def redact(customer_id: str, idempotency_key: str | None) -> Call[Customer]:
         "POST",
         f"{CUSTOMERS.path}/{segment(customer_id)}/redact",
         Customer.model_validate,
+        headers=_headers(idempotency_key=idempotency_key),
+    )
+
+
+def create_portal_session(
+    customer_id: str, return_url: str | None, locale: str | None, idempotency_key: str | None
+) -> Call[PortalSession]:
+    return Call(
+        "POST",
+        f"{CUSTOMERS.path}/{segment(customer_id)}/portal_sessions",
+        PortalSession.model_validate,
+        body={"return_url": return_url, "locale": locale},
         headers=_headers(idempotency_key=idempotency_key),
     )

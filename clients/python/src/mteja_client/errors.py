@@ -96,7 +96,8 @@ class InvalidRequestError(MtejaError):
 
 
 class AuthenticationError(MtejaError):
-    """401: the API key is missing, malformed, unknown or revoked."""
+    """401: the API key is missing, malformed, unknown, revoked or expired (``code`` says
+    which: ``api_key_missing``, ``api_key_invalid``, ``api_key_expired``)."""
 
 
 class NotFoundError(InvalidRequestError):

@@ -23,6 +23,10 @@ __all__ = [
     "Contact",
     "Customer",
     "CustomerAddress",
+    "CustomerBatch",
+    "CustomerBatchCreated",
+    "CustomerBatchItem",
+    "CustomerBatchRefused",
     "Deleted",
     "Delivery",
     "Duplicate",
@@ -30,6 +34,8 @@ __all__ = [
     "Event",
     "EventActor",
     "EventData",
+    "ItemError",
+    "ItemErrorField",
     "MobileMoney",
     "MobileMoneyPaymentMethod",
     "PaymentMethod",
@@ -209,6 +215,57 @@ class Duplicate(MtejaObject):
 class Duplicates(MtejaObject):
     data: list[Duplicate]
     has_more: bool
+
+
+class ItemErrorField(MtejaObject):
+    param: str | None
+    message: str
+
+
+class ItemError(MtejaObject):
+    """Why one item of a batch was refused: the error a single request would have got."""
+
+    type: str
+    code: str
+    message: str
+    param: str | None
+    errors: list[ItemErrorField]
+    request_id: str
+
+
+class CustomerBatchCreated(MtejaObject):
+    status: int
+    customer: Customer
+
+
+class CustomerBatchRefused(MtejaObject):
+    """``status`` 400 (the item is invalid) or 409 (its email or external id is taken)."""
+
+    status: int
+    error: ItemError
+
+
+CustomerBatchItem = CustomerBatchCreated | CustomerBatchRefused
+
+
+class CustomerBatch(MtejaObject):
+    """The results of ``customers.create_batch``: one per item, in the order sent."""
+
+    data: list[CustomerBatchItem]
+
+    @property
+    def created(self) -> list[Customer]:
+        return [item.customer for item in self.data if isinstance(item, CustomerBatchCreated)]
+
+
+class PortalSession(MtejaObject):
+    """A link to the customer's own page; ``url`` opens it until ``expires_at``."""
+
+    id: str
+    customer_id: str
+    url: str
+    expires_at: datetime
+    created_at: datetime
 
 
 class PersonExport(MtejaObject):

@@ -30,19 +30,21 @@ from mteja.core.errors import (
 from mteja.core.schemas import ErrorOut
 
 
-def error_response(error: MtejaError, request_id: str) -> Response:
-    body = {
-        "error": {
-            "type": error.type,
-            "code": error_code(error),
-            "message": error.message,
-            "param": error.param,
-            "errors": [{"param": e.param or None, "message": e.message} for e in error.errors],
-            "request_id": request_id,
-        }
+def error_body(error: MtejaError, request_id: str) -> dict[str, Any]:
+    """The ``error`` object of the envelope: of a response, or of one item of a batch."""
+    return {
+        "type": error.type,
+        "code": error_code(error),
+        "message": error.message,
+        "param": error.param,
+        "errors": [{"param": e.param or None, "message": e.message} for e in error.errors],
+        "request_id": request_id,
     }
+
+
+def error_response(error: MtejaError, request_id: str) -> Response:
     return Response(
-        orjson.dumps(body),
+        orjson.dumps({"error": error_body(error, request_id)}),
         status_code=error.status,
         headers=error.headers,
         media_type="application/json",

@@ -1,0 +1,1 @@
+"""Portal sessions: a link that lets one customer change their own billing details."""
