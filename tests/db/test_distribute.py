@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mteja.db import migrate
+from mteja.db.citus import REFERENCE_TABLES
 from tests.citus import DISTRIBUTED
 from tests.conftest import direct_url
 from tests.servers import CLI_TIMEOUT, fresh_database, mteja_command, server_environment
@@ -42,17 +43,17 @@ async def test_distribute_refuses_without_the_citus_extension(
         planned = _distribute(url, workdir, "--dry-run")
         assert planned.returncode == 0, planned.stderr
         calls = [line for line in planned.stdout.splitlines() if line.startswith("SELECT")]
-        assert calls[:2] == [
-            "SELECT create_reference_table('accounts')",
-            "SELECT create_reference_table('api_keys')",
+        references = len(REFERENCE_TABLES)
+        assert calls[:references] == [
+            f"SELECT create_reference_table('{name}')" for name in REFERENCE_TABLES
         ]
-        assert calls[2] == (
+        assert calls[references] == (
             "SELECT create_distributed_table('customers', 'account_id', colocate_with => 'none')"
         )
         colocated = {
             call.split("'")[1]
-            for call in calls[3:]
+            for call in calls[references + 1 :]
             if call.endswith("colocate_with => 'customers')")
         }
         assert colocated | {"customers"} == DISTRIBUTED
-        assert len(calls) == 2 + len(DISTRIBUTED)
+        assert len(calls) == references + len(DISTRIBUTED)

@@ -2,10 +2,10 @@
 
 Every table of account data is distributed by ``account_id`` and co-located with
 ``customers``, so that one account's rows of every table sit on one shard and a request,
-which filters on its account, runs on one node. ``accounts`` and ``api_keys`` are small,
-read by every request before its account is known (the key lookup is by key id), and
-rarely written: reference tables, copied to every node, so that lookup never fans out to
-every shard (docs/decisions/0029).
+which filters on its account, runs on one node. ``accounts``, ``api_keys`` and
+``dashboard_sessions`` are small, read before the account is known (by key id, by session
+token) and rarely written: reference tables, copied to every node, so that those lookups
+never fan out to every shard (docs/decisions/0029).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from mteja.db.sql import Sql
 from mteja.db.uow import UnitOfWork
 
 DISTRIBUTION_COLUMN = "account_id"
-REFERENCE_TABLES = ("accounts", "api_keys")
+REFERENCE_TABLES = ("accounts", "api_keys", "dashboard_sessions")
 COLOCATION_ROOT = "customers"
 NOT_DISTRIBUTED = ("alembic_version",)
 
