@@ -174,7 +174,9 @@ async def _account(url: str) -> tuple[str, str]:
 
 
 @contextmanager
-def _serving(url: str, workdir: Path) -> Iterator[tuple[str, Path]]:
+def _serving(
+    url: str, workdir: Path, start_timeout: float = START_TIMEOUT
+) -> Iterator[tuple[str, Path]]:
     port = _free_port()
     log = workdir / "serve.log"
     env = {name: value for name, value in os.environ.items() if not name.startswith("MTEJA_")}
@@ -189,7 +191,7 @@ def _serving(url: str, workdir: Path) -> Iterator[tuple[str, Path]]:
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(process, base_url, log)
+        _wait_ready(process, base_url, log, start_timeout)
         yield base_url, log
     finally:
         process.send_signal(signal.SIGTERM)
@@ -200,8 +202,10 @@ def _serving(url: str, workdir: Path) -> Iterator[tuple[str, Path]]:
             process.wait(timeout=15)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def _wait_ready(
+    process: subprocess.Popen[bytes], base_url: str, log: Path, timeout: float = START_TIMEOUT
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"mteja serve exited:\n{log.read_text(errors='replace')[-2000:]}")
@@ -275,14 +279,15 @@ def run(args: argparse.Namespace) -> list[tuple[Scenario, Figures]]:
             print(f"seeding {args.customers:,} customers…", file=sys.stderr)
             summary = seed(url, account_id, args.customers)
             with (
-                _serving(url, workdir) as (base_url, log),
+                _serving(url, workdir, args.start_timeout) as (base_url, log),
                 closing(_signed_in(base_url, api_key)) as client,
             ):
                 rows: list[tuple[Scenario, Figures]] = []
                 scenarios = _scenarios(summary.middle_id)
                 if summary.middle_id is not None:
                     scenarios += _customer_scenarios(base_url, api_key, summary.middle_id)
-                for scenario in scenarios:
+                chosen = [s for s in scenarios if args.only is None or args.only in s.name]
+                for scenario in chosen:
                     figures = _measure(
                         client, log, scenario, requests=args.requests, warmup=args.warmup
                     )
@@ -314,6 +319,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--only", help="only the pages whose name holds this text (`home`)")
+    parser.add_argument(
+        "--start-timeout", type=float, default=START_TIMEOUT, help="seconds to wait for serve"
+    )
     args = parser.parse_args(argv)
     rows = run(args)
     print(_report(args, rows))

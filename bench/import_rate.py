@@ -11,8 +11,12 @@ auth, validation, events, logs, metrics, the in-process webhook worker), writes 
 - ``import``: the check again, then one batch create per 100 rows, ``--concurrency``
   requests at a time, each with its idempotency key.
 
-The load average of the machine at the start and the end is printed with the report: on
-a shared machine it says how much of the time was the import's own.
+The load average of the machine at the end is printed with the report: on a shared
+machine it says how much of the time was the import's own. ``--paired-rows N`` adds a
+paired comparison on the same server, in the same run: N more rows created one request
+each (a create with its own idempotency key, 16 in flight: what the import did before it
+had batches), then N more through the batched import, back to back; their ratio does not
+depend on how busy the machine is.
 
 The resident memory of the import process and of the server is sampled throughout, to
 show that the import holds the file's rows in constant memory. A markdown report is
@@ -22,6 +26,7 @@ printed. The database and files are removed at the end.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import os
@@ -34,6 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mteja.cli.merchant.importing import CustomerFile, Format
+from mteja_client import AsyncMteja
 from report import RssSampler
 from run import (
     DEFAULT_POSTGRES_URL,
@@ -62,14 +69,14 @@ HEADER = [
 ]
 
 
-def write_file(path: Path, rows: int, seed: int = 7) -> None:
+def write_file(path: Path, rows: int, seed: int = 7, start: int = 0) -> None:
     """``rows`` valid customers, in the proportions of a real book: most with a phone,
     half with an address, a third with custom data."""
     draw = random.Random(seed)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
-        for number in range(rows):
+        for number in range(start, start + rows):
             first, last = draw.choice(FIRST_NAMES), draw.choice(LAST_NAMES)
             with_address = number % 2 == 0
             writer.writerow(
@@ -84,6 +91,51 @@ def write_file(path: Path, rows: int, seed: int = 7) -> None:
                     json.dumps({"crm_id": f"C-{number}"}) if number % 3 == 0 else "",
                 ]
             )
+
+
+async def _row_by_row(base_url: str, api_key: str, path: Path, in_flight: int = 16) -> float:
+    """Seconds to create every row of ``path`` one request each, ``in_flight`` at a time."""
+    bodies = [row.body for row in CustomerFile(path, Format.CSV, None).rows() if row.body]
+    queue: asyncio.Queue[tuple[int, dict[str, object]]] = asyncio.Queue()
+    for number, body in enumerate(bodies):
+        queue.put_nowait((number, body))
+
+    async def work() -> None:
+        async with AsyncMteja(api_key=api_key, base_url=base_url, max_retries=6) as client:
+            while not queue.empty():
+                number, body = queue.get_nowait()
+                await client.customers.create(idempotency_key=f"row-{number}", **body)  # type: ignore[arg-type]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(work() for _ in range(in_flight)))
+    return time.perf_counter() - started
+
+
+def _paired(args: argparse.Namespace, workdir: Path, env: dict[str, str], server: Server) -> str:
+    rows = args.paired_rows
+    single, batched = workdir / "paired-single.csv", workdir / "paired-batch.csv"
+    write_file(single, rows, start=args.rows)
+    write_file(batched, rows, start=args.rows + rows)
+    single_seconds = asyncio.run(_row_by_row(server.base_url, env["MTEJA_API_KEY"], single))
+    run, _ = timed_import([str(batched), "--concurrency", str(args.concurrency)], env, server)
+    found = SUMMARY.search(run.stderr)
+    if found is None:
+        raise RuntimeError(f"the paired import did not finish:\n{run.stderr[-3000:]}")
+    batch_seconds = float(found.group(3))
+    return "\n".join(
+        [
+            "",
+            f"Paired, same server, back to back: {rows:,} rows each, creating alone.",
+            "",
+            "| how | time | rows/s |",
+            "| --- | ---: | ---: |",
+            f"| one create per row, 16 in flight | {single_seconds:.1f} s "
+            f"| {rows / single_seconds:,.0f} |",
+            f"| batches of 100, {args.concurrency} in flight | {batch_seconds:.1f} s "
+            f"| {rows / batch_seconds:,.0f} |",
+            f"| ratio (batches / rows) | | {single_seconds / batch_seconds:.1f}x |",
+        ]
+    )
 
 
 @dataclass
@@ -119,6 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--paired-rows", type=int, default=0)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     args = parser.parse_args(argv)
 
@@ -185,6 +238,7 @@ def _report(
             f"| of which creating | {import_seconds:.1f} s | {imported / import_seconds:,.0f} | |",
             "",
             f"Server peak RSS during the import: {server_peak / 1024:.0f} MiB.",
+            _paired(args, workdir, client_env, server) if args.paired_rows else "",
         ]
     )
 

@@ -52,6 +52,7 @@ ERROR_TYPES = {
     412: "invalid_request_error",
     413: "invalid_request_error",
     415: "invalid_request_error",
+    431: "invalid_request_error",
     422: "invalid_request_error",
     429: "rate_limit_error",
     500: "api_error",

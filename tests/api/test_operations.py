@@ -335,3 +335,68 @@ async def test_each_request_logs_one_json_line_without_secrets_or_personal_data(
         marker[:8],
     ):
         assert secret not in output, f"{secret!r} appears in the server's output"
+
+
+async def test_card_numbers_anywhere_in_a_request_are_refused_and_never_logged(
+    logged_server: tuple[str, CreatedKey, Process],
+) -> None:
+    base_url, account, process = logged_server
+    card = "4000056655665556"
+    headers = {"Authorization": f"Bearer {account.api_key}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as http:
+        refused = [
+            await http.post(CUSTOMERS, json={"name": f"Asha {card}", "email": "a@example.com"}),
+            await http.post(
+                CUSTOMERS,
+                json={"name": "Asha", "email": "a@example.com"},
+                headers={"Idempotency-Key": card},
+            ),
+            await http.get(f"{CUSTOMERS}/{card}"),
+            await http.get(CUSTOMERS, params={"search": card}),
+        ]
+    output = await _stop(process)
+    for response in refused:
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "pan_not_allowed"
+    assert card not in output
+    assert card[-8:] not in output
+
+
+async def test_a_real_server_answers_oversized_headers_431_whatever_their_size(
+    logged_server: tuple[str, CreatedKey, Process],
+) -> None:
+    base_url, account, process = logged_server
+    headers = {"Authorization": f"Bearer {account.api_key}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
+        fits = await http.get(CUSTOMERS, headers={"X-Padding": "a" * (15 * 1024)})
+        assert fits.status_code == 200
+        for size in (17 * 1024, 200 * 1024, 4 * 1024 * 1024):
+            try:
+                response = await http.get(CUSTOMERS, headers={"X-Padding": "a" * size})
+            except httpx.RemoteProtocolError:
+                pytest.fail(f"a {size}-byte header closed the connection without an answer")
+            assert response.status_code == 431, size
+            assert response.json()["error"]["code"] == "request_headers_too_large"
+            assert response.headers["request-id"].startswith("req_")
+        alive = await http.get("/healthz")
+        assert alive.status_code == 200
+    await _stop(process)
+
+
+async def test_a_real_server_never_redirects_a_trailing_slash_and_answers_head(
+    logged_server: tuple[str, CreatedKey, Process],
+) -> None:
+    base_url, account, process = logged_server
+    headers = {"Authorization": f"Bearer {account.api_key}", "Host": "evil.example"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=10) as http:
+        slashed = await http.get(CUSTOMERS + "/")
+        assert slashed.status_code == 404
+        assert slashed.json()["error"]["code"] == "route_not_found"
+        assert "location" not in slashed.headers
+        head = await http.head(CUSTOMERS)
+        assert head.status_code == 200
+        assert head.content == b""
+        options = await http.options(CUSTOMERS)
+        assert options.status_code == 405
+        assert options.headers["allow"] == "GET, HEAD, POST"
+    await _stop(process)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mteja.accounts.keys import key_id_of
+from mteja.accounts.keys import presented_key
 from tests.conftest import BACKENDS
 from tests.servers import (
     CLI_TIMEOUT,
@@ -50,8 +50,9 @@ async def database_url(
 
 
 def _revoke(database_url: str, workdir: Path, api_key: str) -> None:
-    key_id = key_id_of(api_key)
-    assert key_id is not None
+    presented = presented_key(api_key)
+    assert presented is not None
+    key_id = presented.key_id
     result = subprocess.run(
         [*mteja_command(), "keys", "revoke", key_id],
         env=server_environment(database_url),

@@ -4,6 +4,7 @@ or forwards and then drops the answer) before forwarding as usual."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from mteja.core.pan import contains_pan
+from mteja.kit.http.openapi import is_valid_idempotency_key
 from mteja_client import (
     APIConnectionError,
     APIError,
@@ -22,6 +25,7 @@ from mteja_client import (
     Mteja,
     RateLimitError,
 )
+from mteja_client._base import new_idempotency_key
 from tests.client.conftest import SdkServer, unique_email
 
 pytestmark = pytest.mark.slow
@@ -273,3 +277,12 @@ async def test_async_retries(sdk_server: SdkServer, api_key: str, mteja: Mteja) 
             assert [c.id async for c in client.customers.list(email=email)] == [customer.id]
     assert len(set(keys(proxy.seen[:3]))) == 1
     assert [c.id for c in mteja.customers.list(email=email)] == [customer.id]
+
+
+def test_generated_idempotency_keys_never_look_like_card_numbers() -> None:
+    keys = [new_idempotency_key() for _ in range(5000)]
+    assert len(set(keys)) == len(keys)
+    assert not any(contains_pan(key) for key in keys)
+    # Structurally: no run of digits (a "-" or " " joins them) reaches a card's 13.
+    assert all(re.search(r"\d(?:[ -]?\d){12}", key) is None for key in keys)
+    assert all(is_valid_idempotency_key(key) for key in keys)

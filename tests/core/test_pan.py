@@ -54,8 +54,38 @@ def reference_contains_pan(text: str) -> bool:
     if current:
         runs.append((current, after_plus))
     return any(
-        13 <= len(run) <= 19 and luhn_valid(run) and not (plus and is_phone_number(run))
+        13 <= len(run) <= 19
+        and luhn_valid(run)
+        and has_brand_prefix(run)
+        and not (plus and is_phone_number(run))
         for run, plus in runs
+    )
+
+
+# (lowest prefix, highest prefix, lengths), from the brands' published issuer ranges.
+BRAND_RANGES = [
+    ("4", "4", {13, 16, 19}),  # Visa
+    ("51", "55", {16}),  # Mastercard
+    ("2221", "2720", {16}),  # Mastercard 2-series
+    ("34", "34", {15}),  # Amex
+    ("37", "37", {15}),
+    ("6011", "6011", set(range(16, 20))),  # Discover
+    ("644", "649", set(range(16, 20))),
+    ("65", "65", set(range(16, 20))),
+    ("62", "62", set(range(16, 20))),  # UnionPay
+    ("3528", "3589", set(range(16, 20))),  # JCB
+    ("300", "305", set(range(14, 20))),  # Diners Club
+    ("3095", "3095", set(range(14, 20))),
+    ("36", "36", set(range(14, 20))),
+    ("38", "39", set(range(14, 20))),
+]
+
+
+def has_brand_prefix(digits: str) -> bool:
+    ascii_digits = "".join(str(int(char)) for char in digits)
+    return any(
+        len(digits) in lengths and low <= ascii_digits[: len(low)] <= high
+        for low, high, lengths in BRAND_RANGES
     )
 
 
@@ -75,10 +105,20 @@ VALID = [
     VISA_16,  # 16
     "6011111111111117",  # 16, Discover
     "3530111333300000",  # 16, JCB
-    with_check_digit("4" * 13),  # 14
-    with_check_digit("5" * 16),  # 17
-    with_check_digit("6" * 17),  # 18
-    with_check_digit("3" * 18),  # 19
+    with_check_digit("36" + "4" * 11),  # 14, Diners Club
+    "5555555555554444",  # 16, Mastercard
+    "2223003122003222",  # 16, Mastercard 2-series
+    with_check_digit("6011" + "5" * 12),  # 17, Discover
+    with_check_digit("62" + "6" * 15),  # 18, UnionPay
+    with_check_digit("4" + "3" * 17),  # 19, Visa
+]
+# Luhn-valid, of a card's length, but no brand issues them: order references, not cards.
+NOT_A_BRAND = [
+    with_check_digit("1" * 15),  # 16 digits starting with 1
+    with_check_digit("9" * 12),  # 13 digits starting with 9
+    with_check_digit("4" * 13),  # 14 digits: Visa issues 13, 16 and 19
+    with_check_digit("5" * 16),  # 17 digits: Mastercard issues 16
+    with_check_digit("3" * 14),  # 15 digits starting with 33
 ]
 
 
@@ -91,6 +131,13 @@ def test_helpers_agree_with_known_test_cards() -> None:
 def test_luhn_valid_numbers_of_13_to_19_digits_are_caught(number: str) -> None:
     assert contains_pan(number)
     assert contains_pan(int(number))
+
+
+@pytest.mark.parametrize("number", NOT_A_BRAND)
+def test_luhn_valid_numbers_without_a_brand_prefix_are_not_cards(number: str) -> None:
+    assert luhn_valid(number)
+    assert not contains_pan(number)
+    assert not contains_pan(int(number))
 
 
 @pytest.mark.parametrize(
@@ -234,7 +281,7 @@ def test_agrees_with_the_reference_around_valid_cards(
     grouped = separator.join(card[i : i + 4] for i in range(0, len(card), 4))
     text = before + grouped + after
     assert contains_pan(text) == reference_contains_pan(text)
-    assert contains_pan("a" + grouped + "b")
+    assert contains_pan("a" + grouped + "b") == has_brand_prefix(card)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +294,7 @@ def test_a_valid_phone_number_that_passes_luhn_is_not_a_card(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["+4242424242424242", "+4242 4242 4242 4242", "2348031234561"],
+    ["+4242424242424242", "+4242 4242 4242 4242", "4222222222222"],
 )
 def test_a_plus_does_not_hide_a_card_number_that_is_no_phone_number(text: str) -> None:
     # 16 digits are no E.164 number; without its "+", a Luhn-valid run is a card.

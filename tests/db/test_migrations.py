@@ -233,3 +233,45 @@ async def test_0007_counts_each_accounts_enabled_endpoints_as_its_subscribers(
     finally:
         await engine.dispose()
     assert counted == {"acct_01h3vjs3b16yc3f9q8q9pfrb71": 2}
+
+
+async def test_0010_puts_existing_email_keys_in_their_one_normal_form(
+    fresh_database: Callable[[], Any],
+) -> None:
+    url = await fresh_database()
+    await migrate.upgrade(url)
+    app = create_app(Settings(database_url=url, log_level="warning"))
+    async with app.router.lifespan_context(app):
+        async with operator(app.state.db) as accounts:
+            key = await accounts.create_account("Before 0010")
+        async with make_client(app, key.api_key) as http:
+            ascii_one = (await http.post("/api/v1/customers", json=customer_body())).json()
+            wide = (await http.post("/api/v1/customers", json=customer_body())).json()
+            idn = (await http.post("/api/v1/customers", json=customer_body())).json()
+    # Rows as the code before 0010 wrote them: the address lower-cased was its key, so a
+    # full-width spelling of another customer's address and an IDN domain passed as new.
+    engine = create_async_engine(url)
+    old_rows = [
+        (ascii_one["id"], "asha@example.com"),
+        (wide["id"], "ａsha@example.com"),
+        (idn["id"], "juma@bücher.example"),
+    ]
+    try:
+        async with engine.begin() as conn:
+            for customer_id, email in old_rows:
+                await conn.execute(
+                    text("UPDATE customers SET email = :email, email_key = :key WHERE id = :id"),
+                    {"email": email, "key": email.lower(), "id": customer_id},
+                )
+        await migrate.downgrade(url, "0040")
+        await migrate.upgrade(url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT id, email_key, email_match_key FROM customers"))
+            keys = {row[0]: (row[1], row[2]) for row in rows}
+    finally:
+        await engine.dispose()
+    assert keys[idn["id"]] == ("juma@xn--bcher-kva.example", "juma@xn--bcher-kva.example")
+    assert keys[ascii_one["id"]] == ("asha@example.com", "asha@example.com")
+    # The full-width twin keeps its old key (the ASCII one holds the new one) and is found
+    # as a duplicate of it.
+    assert keys[wide["id"]] == ("ａsha@example.com", "asha@example.com")

@@ -15,12 +15,10 @@ import contextlib
 import time
 from datetime import UTC, datetime
 
-import asyncpg
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
 from mteja.accounts.repository import UnscopedApiKeyRepository
-from mteja.db.engine import Database
+from mteja.db.engine import DATABASE_ERRORS, Database
 from mteja.db.uow import UnitOfWork
 
 FLUSH_EVERY_SECONDS = 15.0
@@ -70,7 +68,7 @@ class KeyUsage:
             await asyncio.sleep(FLUSH_EVERY_SECONDS)
             try:
                 await self.flush()
-            except (OSError, asyncpg.PostgresError, SQLAlchemyError) as error:
+            except DATABASE_ERRORS as error:
                 # The minutes of that round are lost; the next use notes them again.
                 log.warning("recording key use failed", error_type=type(error).__name__)
 

@@ -146,6 +146,12 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # A trailing slash is an unknown route (404), never a redirect to a Location built
+        # from the Host header.
+        redirect_slashes=False,
+        # Operation ids are the route names (create_customer), so that a generated client
+        # reads like the SDK.
+        generate_unique_id_function=lambda route: route.name,
         # Our own metrics and logs cover requests. FastAPI's would check for OpenTelemetry
         # providers on every request, and its logs include exception messages, which can
         # carry customer data.
@@ -201,6 +207,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get(
         "/metrics",
+        name="metrics",
         tags=["operations"],
         response_class=PlainTextResponse,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mteja.core.errors import MtejaError
+from mteja.core.validation import load_json
 from mteja.customers.routes import create_customer, get_customer, list_customers
 from mteja.customers.schemas import CustomerCreate
 from mteja.kit.http.context import context_of
@@ -85,9 +85,9 @@ class HotRoutes:
 async def _create(request: Request) -> Response | None:
     """A valid body is created at once; anything else is None, for FastAPI's route."""
     try:
-        document = orjson.loads(await request.body())
+        document = load_json(await request.body())
         body = CustomerCreate.model_validate(document)
-    except (orjson.JSONDecodeError, ValidationError):
+    except (ValueError, ValidationError):
         return None
     return await create_customer(body, context_of(request))
 

@@ -5,7 +5,14 @@ A pure ASGI middleware: Starlette's BaseHTTPMiddleware would cost a task per req
 Authentication happens here, before the body is read, so a request without a valid key
 learns nothing (not even whether its JSON parses) and gets 401. The rate limit is taken
 here too, before anything runs, so a refused request has no effect and no idempotency
-record (docs/rate-limits.md).
+record (docs/rate-limits.md). The guards of ``api.guards`` (header size, card numbers)
+run here as well, so that no route can miss them.
+
+``HEAD`` is answered wherever ``GET`` is, by running the ``GET`` and sending its status
+and headers without the body (RFC 9110 section 9.3.2). Every response carries the
+security headers; a response that sets its own ``Cache-Control`` (the dashboard's
+fingerprinted assets) keeps it, any other is ``no-store``, since API responses and pages
+hold customer data.
 """
 
 from __future__ import annotations
@@ -18,11 +25,22 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mteja.api.guards import (
+    MAX_BODY_BYTES,
+    MAX_HEADER_BYTES,
+    header_bytes,
+    pan_in_body,
+    pan_outside_body,
+    read_body,
+    replaying,
+)
 from mteja.api.observability import Metrics
 from mteja.core.context import Principal
 from mteja.core.errors import (
+    HeadersTooLarge,
     InvalidRequest,
     MtejaError,
+    PanNotAllowed,
     PayloadTooLarge,
     RateLimited,
     UnsupportedMediaType,
@@ -32,9 +50,16 @@ from mteja.db.uow import UnitOfWork
 from mteja.kit.http.errors import error_response
 from mteja.kit.ratelimit import Decision, RateLimiter
 
-MAX_BODY_BYTES = 1024 * 1024
 API_PREFIX = "/api/"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Each added unless the response sets its own (the dashboard sets a fuller policy).
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+)
 
 log = structlog.get_logger("mteja.http")
 
@@ -56,9 +81,13 @@ class RequestMiddleware:
         # The request's one unit of work: opened lazily (no connection until a statement),
         # ended by api.transactions, closed here whatever happened.
         uow = state["uow"] = UnitOfWork(scope["app"].state.db)
-        response = _ResponseTracker(send, request_id)
+        head = scope["method"] == "HEAD"
+        if head:
+            # A copy: the server's own scope keeps HEAD, so that it sends no body either.
+            scope = {**scope, "method": "GET"}
+        response = _ResponseTracker(send, request_id, head=head)
         try:
-            rejection = await self._guard(scope, state, uow, response)
+            rejection, receive = await self._guard(scope, state, uow, response, receive)
             if rejection is not None:
                 await error_response(rejection, request_id)(scope, receive, response.send)
             else:
@@ -81,17 +110,38 @@ class RequestMiddleware:
             self._record(scope, state, response.status, time.perf_counter() - started)
 
     async def _guard(
-        self, scope: Scope, state: dict[str, Any], uow: UnitOfWork, response: _ResponseTracker
-    ) -> MtejaError | None:
+        self,
+        scope: Scope,
+        state: dict[str, Any],
+        uow: UnitOfWork,
+        response: _ResponseTracker,
+        receive: Receive,
+    ) -> tuple[MtejaError | None, Receive]:
+        """The request's rejection, if any, and what the route will read its body from."""
+        if header_bytes(scope) > MAX_HEADER_BYTES:
+            return HeadersTooLarge(), receive
         if not scope["path"].startswith(API_PREFIX):
-            return None
+            return None, receive
         headers = _headers(scope)
         error = await self._authenticate(scope, state, uow, headers, response)
         if error is not None:
-            return error
+            return error, receive
+        if pan_outside_body(scope):
+            return PanNotAllowed(), receive
         if scope["method"] not in _BODY_METHODS:
-            return None
-        return _body_error(headers)
+            return None, receive
+        error = _body_error(headers)
+        if error is not None:
+            return error, receive
+        try:
+            body = await read_body(receive)
+        except PayloadTooLarge as too_large:
+            return too_large, receive
+        if body is None:
+            return None, receive  # the client went away; the route finds the body missing
+        if pan_in_body(body):
+            return PanNotAllowed(), receive
+        return None, replaying(body, receive)
 
     async def _authenticate(
         self,
@@ -162,10 +212,11 @@ def _body_error(headers: dict[str, str]) -> MtejaError | None:
 
 
 class _ResponseTracker:
-    def __init__(self, send: Send, request_id: str) -> None:
+    def __init__(self, send: Send, request_id: str, *, head: bool) -> None:
         self._send = send
         self.request_id = request_id
         self._header = (b"request-id", request_id.encode())
+        self._head = head
         self.status = 500
         self.started = False
         self.rate_limit: Decision | None = None
@@ -177,7 +228,11 @@ class _ResponseTracker:
             headers = [*message.get("headers", ()), self._header]
             if self.rate_limit is not None:
                 headers.extend(self.rate_limit.headers())
+            present = {name.lower() for name, _ in headers}
+            headers.extend(header for header in _SECURITY_HEADERS if header[0] not in present)
             message["headers"] = headers
+        elif self._head and message["type"] == "http.response.body":
+            message = {**message, "body": b""}
         await self._send(message)
 
 

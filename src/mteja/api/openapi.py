@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from mteja.core.errors import RateLimited
 from mteja.core.schemas import ErrorOut
+from mteja.core.validation import CUSTOM_DATA_VALUE, CUSTOM_DATA_VALUE_SCHEMA
 from mteja.kit.http.errors import errors_for
 
 _WHOLE_SECONDS = {"type": "integer", "minimum": 0}
@@ -72,6 +73,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(error_schema.pop("$defs", {}))
     schemas["ErrorOut"] = error_schema
+    schemas[CUSTOM_DATA_VALUE] = CUSTOM_DATA_VALUE_SCHEMA
     components["securitySchemes"] = {
         "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Secret API key."}
     }

@@ -29,6 +29,7 @@ from mteja.core.errors import InvalidRequest, MtejaError
 from mteja.db.uow import UnitOfWork
 from mteja.idempotency.service import MAX_KEY_LENGTH, IdempotencyService, StoredResponse
 from mteja.kit.http.errors import error_response
+from mteja.kit.http.openapi import is_valid_idempotency_key
 
 _KEPT_HEADERS = (b"content-type", b"etag")
 _ORIGINAL_REQUEST = "original-request"
@@ -64,9 +65,10 @@ class UnitOfWorkMiddleware:
         account_id: str,
     ) -> None:
         request_id = scope["state"]["request_id"]
-        if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        if not is_valid_idempotency_key(key):
             error = InvalidRequest.for_field(
-                "Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters"
+                "Idempotency-Key",
+                f"must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (spaces inside)",
             )
             await error_response(error, request_id)(scope, receive, send)
             return

@@ -135,6 +135,8 @@ def serve(
         # A process that answers no health check for this long is replaced. uvicorn's 5 s
         # killed processes still importing the app on a busy 2-core machine.
         timeout_worker_healthcheck=60,
+        # uvicorn's protocol with a bound on the request head: 431 at any size.
+        http="mteja.api.protocol:BoundedHeadersProtocol",
     )
 
 

@@ -150,6 +150,13 @@ class PayloadTooLarge(MtejaError):
     default_message = "The request body is larger than 1 MiB."
 
 
+class HeadersTooLarge(MtejaError):
+    status = 431
+    type = "invalid_request_error"
+    code = "request_headers_too_large"
+    default_message = "The request's headers are larger than 16 KiB in all."
+
+
 class UnsupportedMediaType(MtejaError):
     status = 415
     type = "invalid_request_error"

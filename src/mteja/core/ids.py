@@ -53,6 +53,11 @@ def new_id_at(prefix: str) -> tuple[str, datetime]:
     return f"{prefix}_{_encode(_ulid_value(milliseconds))}", _datetime_at(milliseconds)
 
 
+def id_pattern(*prefixes: str) -> str:
+    """The JSON Schema pattern of ids of these prefixes, as ``is_valid_id`` reads them."""
+    return rf"^(?:{'|'.join(prefixes)})_[0-7][0-9a-hjkmnp-tv-z]{{25}}$"
+
+
 def is_valid_id(value: str, prefix: str) -> bool:
     match = _ID_PATTERN.match(value)
     return match is not None and match.group(1) == prefix and match.group(2)[0] <= "7"

@@ -2,10 +2,14 @@
 
 A card number is a maximal run of 13 to 19 digits, consecutive digits optionally separated
 by one space or one dash (``4242 4242 4242 4242``, ``4242-4242-4242-4242``), that passes the
-Luhn check. "Maximal" means the run cannot be extended on either side by a digit or by a
-single separator and a digit, and a run of more than 19 digits is not a card: nothing is
-looked for inside it. So a phone number (``+255788323255``: 12 digits), a date or an id
-never matches, while a card number inside text (``"card 4242424242424242 please"``) does.
+Luhn check and starts with a card brand's prefix for its length (Visa, Mastercard, Amex,
+Discover, JCB, UnionPay, Diners Club). The brand rule is what lets ordinary long numbers
+through: one order reference or tracking number in ten passes the Luhn check by chance,
+but few of them also start as a card of their length does. "Maximal" means the run cannot
+be extended on either side by a digit or by a single separator and a digit, and a run of
+more than 19 digits is not a card: nothing is looked for inside it. So a phone number
+(``+255788323255``: 12 digits), a date or an id never matches, while a card number inside
+text (``"card 4242424242424242 please"``) does.
 A valid international phone number written with its ``+`` is a phone number, even when its
 13–15 digits happen to pass the Luhn check.
 
@@ -50,13 +54,36 @@ def _luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _has_brand_prefix(digits: str) -> bool:
+    """The issuer ranges of the brands, each for the lengths it issues (``int`` reads any
+    Unicode decimal digits, so fullwidth cards are judged the same)."""
+    length = len(digits)
+    one, two, three, four = (int(digits[:n]) for n in (1, 2, 3, 4))
+    if one == 4:  # Visa
+        return length in (13, 16, 19)
+    if length == 15:  # Amex
+        return two in (34, 37)
+    if length == 16 and (51 <= two <= 55 or 2221 <= four <= 2720):  # Mastercard
+        return True
+    if length >= 16 and (  # Discover, UnionPay, JCB
+        four == 6011 or 644 <= three <= 649 or two in (62, 65) or 3528 <= four <= 3589
+    ):
+        return True
+    # Diners Club
+    return length >= 14 and (300 <= three <= 305 or four == 3095 or two in (36, 38, 39))
+
+
+def _is_card_number(digits: str) -> bool:
+    return _has_brand_prefix(digits) and _luhn_valid(digits)
+
+
 def _text_has_pan(text: str) -> bool:
     # Most JSON strings are shorter than the shortest card; this spares them the regex.
     if len(text) < _MIN_DIGITS or _PREFILTER.search(text) is None:
         return False
     for match in _CANDIDATE.finditer(text):
         digits = match.group().translate(_SEPARATORS)
-        if _luhn_valid(digits) and not _is_phone_number(text, match.start(), digits):
+        if _is_card_number(digits) and not _is_phone_number(text, match.start(), digits):
             return True
     return False
 
@@ -78,7 +105,7 @@ def _int_has_pan(number: int) -> bool:
     # An integer's digits are one run; checking the magnitude first also avoids str() on
     # huge integers, which Python refuses beyond 4300 digits.
     number = abs(number)
-    return _SMALLEST_CANDIDATE <= number < _TOO_LARGE and _luhn_valid(str(number))
+    return _SMALLEST_CANDIDATE <= number < _TOO_LARGE and _is_card_number(str(number))
 
 
 def contains_pan(value: object) -> bool:

@@ -7,10 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-# RFC 3339 section 5.6 date-time: an offset is mandatory, unlike ISO 8601.
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+# RFC 3339 section 5.6 date-time: an offset is mandatory, unlike ISO 8601. The years 0001
+# and 9999 are left out: their offset can carry an instant outside what a datetime holds
+# (9999-12-31T23:59:59-23:59), and the OpenAPI document states this very pattern, which a
+# pattern could not say instant by instant.
+RFC3339_PATTERN = (
+    r"^(?:000[2-9]|00[1-9]\d|0[1-9]\d{2}|[1-8]\d{3}|9[0-8]\d{2}|99[0-8]\d|999[0-8])"
+    r"-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"[Tt](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
 )
+_RFC3339 = re.compile(RFC3339_PATTERN)
 
 
 def utcnow() -> datetime:
@@ -35,7 +42,7 @@ _WITH_MICROSECONDS = len(b'"2024-08-26T12:15:00.000000Z"')
 
 def parse_rfc3339(value: str) -> datetime | None:
     """The instant ``value`` names, or None when it is not an RFC 3339 date-time."""
-    if not _RFC3339.match(value):
+    if not _RFC3339.fullmatch(value):
         return None
     text = value.replace("z", "Z").replace("t", "T")
     fraction = re.search(r"\.(\d+)", text)
@@ -44,7 +51,9 @@ def parse_rfc3339(value: str) -> datetime | None:
         text = text.replace(fraction.group(0), "." + fraction.group(1)[:6])
     try:
         return datetime.fromisoformat(text).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
+        # OverflowError: an instant before year 1 or past year 9999 once in UTC
+        # (9999-12-31T23:59:59-23:59), which no datetime can hold.
         return None
 
 

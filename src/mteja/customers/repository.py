@@ -15,9 +15,8 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
-from mteja.core.identity import email_match_key, name_key
+from mteja.core.identity import email_key, email_match_key, name_key
 from mteja.core.paging import Window
-from mteja.core.validation import email_key
 from mteja.customers.tables import customer_counts, customers
 from mteja.db.keyset import (
     KeysetShape,

@@ -116,7 +116,9 @@ async def get_customer(customer_id: str, ctx: Ctx) -> Response:
 @router.patch(
     "/{customer_id}",
     response_model=CustomerOut,
-    responses=errors_for(*BODY, *CONDITIONAL, CustomerNotFound, CustomerAlreadyExists),
+    responses=errors_for(
+        *BODY, *CONDITIONAL, CustomerNotFound, CustomerAlreadyExists, CustomerRedacted
+    ),
 )
 async def update_customer(
     customer_id: str, body: CustomerUpdate, ctx: Ctx, if_match: IfMatch = None
@@ -155,7 +157,7 @@ async def list_customers(ctx: Ctx) -> Response:
         external_id=params.external_id,
         phone=params.phone,
     )
-    page = await CustomerService(ctx.uow, ctx.caller).list(query, params.window("cus"))
+    page = await CustomerService(ctx.uow, ctx.caller).list(query, params.window())
     return list_response(page, render_customer)
 
 
@@ -170,7 +172,7 @@ async def list_customer_events(customer_id: str, ctx: Ctx) -> Response:
     params = parse_query(ctx.request, EventListParams)
     await CustomerService(ctx.uow, ctx.caller).get(customer_id)
     page = await EventService(ctx.uow, ctx.caller).list(
-        parse_event_types(params.type), params.window("evt"), customer_id=customer_id
+        parse_event_types(params.type), params.window(), customer_id=customer_id
     )
     return list_response(page, render_event)
 

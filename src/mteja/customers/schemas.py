@@ -8,14 +8,16 @@ from pydantic import AwareDatetime, Field, ValidationInfo, WithJsonSchema, field
 from pydantic.json_schema import SkipJsonSchema
 
 from mteja.core.etags import version_etag
-from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of, statuses_pattern
 from mteja.core.schemas import ErrorDetail, InputModel, OutputModel, optional
 from mteja.core.validation import (
+    PHONE_PATTERN,
     CustomData,
     Email,
     ExternalId,
     Name,
     PhoneInput,
+    documented,
     is_national,
     to_e164,
 )
@@ -113,9 +115,11 @@ render_customer = row_renderer(
 
 
 class CustomerListParams(ListQuery):
-    status: Annotated[str | None, statuses_of(CUSTOMER_STATUSES)] = Field(
-        default=None, max_length=64, description=STATUS_DESCRIPTION
-    )
+    cursor_prefixes = ("cus",)
+
+    status: Annotated[
+        str | None, statuses_of(CUSTOMER_STATUSES), statuses_pattern(CUSTOMER_STATUSES)
+    ] = Field(default=None, max_length=64, description=STATUS_DESCRIPTION)
     email: str | None = Field(
         default=None, max_length=320, description="Exact address, ignoring case."
     )
@@ -128,7 +132,7 @@ class CustomerListParams(ListQuery):
     external_id: str | None = Field(
         default=None, min_length=1, max_length=255, description="Exactly this external id."
     )
-    phone: str | None = Field(
+    phone: Annotated[str | None, documented(pattern=PHONE_PATTERN)] = Field(
         default=None,
         max_length=64,
         description="The customer with this phone number, in international format "

@@ -15,10 +15,11 @@ from mteja.core.errors import (
     ValidationFailed,
 )
 from mteja.core.etags import matches_etag
+from mteja.core.identity import email_key
 from mteja.core.ids import is_valid_id, new_id_at
 from mteja.core.paging import Page, Window, page_from_rows, parse_statuses
 from mteja.core.time import utcnow
-from mteja.core.validation import email_key, is_national, storable_text, to_e164
+from mteja.core.validation import is_national, storable_text, to_e164
 from mteja.core.values import same_value
 from mteja.customers.addresses.repository import AddressRepository
 from mteja.customers.addresses.schemas import (

@@ -113,10 +113,18 @@ class _Compiled:
         return records
 
 
-def _utc_datetime(value: str) -> datetime:
-    # The text SQLAlchemy's SQLite DATETIME writes ("2026-12-05 01:02:03.456789", naive
-    # UTC; see db.types.UTCDateTime) is ISO 8601, which the standard library parses in C.
-    return datetime.fromisoformat(value + "+00:00")
+_SQLALCHEMY_UTC_DATETIME: Any = UTCDateTime()._cached_result_processor(_DIALECT, None)
+# The text SQLAlchemy's SQLite DATETIME writes, "2026-12-05 01:02:03.456789" (naive UTC, see
+# db.types.UTCDateTime), and SQLite's own CURRENT_TIMESTAMP, "2026-12-05 01:02:03".
+_PLAIN_DATETIME_LENGTHS = frozenset((26, 19))
+
+
+def _utc_datetime(value: str) -> Any:
+    if len(value) in _PLAIN_DATETIME_LENGTHS:
+        # ISO 8601, which the standard library parses in C, zone included.
+        return datetime.fromisoformat(value + "+00:00")
+    # Anything else (text with an offset, from an expression) as SQLAlchemy reads it.
+    return _SQLALCHEMY_UTC_DATETIME(value)
 
 
 def _result_processor(type_: Any) -> Callable[[Any], Any] | None:

@@ -26,7 +26,7 @@ async def list_events(ctx: Ctx) -> Response:
     """List events, newest first."""
     params = parse_query(ctx.request, EventListOfAnyParams)
     page = await EventService(ctx.uow, ctx.caller).list(
-        parse_event_types(params.type), params.window("evt"), customer_id=params.customer
+        parse_event_types(params.type), params.window(), customer_id=params.customer
     )
     return list_response(page, render_event)
 

@@ -6,9 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from mteja.core.ids import is_valid_id
-from mteja.core.listing import ListQuery
+from mteja.core.ids import id_pattern, is_valid_id
+from mteja.core.listing import ListQuery, comma_list_pattern
 from mteja.core.schemas import OutputModel
+from mteja.core.validation import documented
 from mteja.events.tables import events
 from mteja.kit.render import row_renderer
 
@@ -58,8 +59,17 @@ def _customer(value: str | None) -> str | None:
     return value
 
 
+_WILDCARDS = sorted({kind.split(".")[0] + ".*" for kind in EVENT_TYPES})
+
+
 class EventListParams(ListQuery):
-    type: Annotated[str | None, AfterValidator(_types)] = Field(
+    cursor_prefixes = ("evt",)
+
+    type: Annotated[
+        str | None,
+        AfterValidator(_types),
+        documented(pattern=comma_list_pattern([*EVENT_TYPES, *_WILDCARDS])),
+    ] = Field(
         default=None,
         max_length=512,
         description="Comma list of event types; `customer.*` matches every customer event.",
@@ -67,7 +77,9 @@ class EventListParams(ListQuery):
 
 
 class EventListOfAnyParams(EventListParams):
-    customer: Annotated[str | None, AfterValidator(_customer)] = Field(
+    customer: Annotated[
+        str | None, AfterValidator(_customer), documented(pattern=id_pattern("cus"))
+    ] = Field(
         default=None,
         max_length=64,
         description="Only the events about this customer and its sub-resources (a deleted "

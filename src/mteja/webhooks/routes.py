@@ -67,7 +67,7 @@ async def list_webhook_endpoints(ctx: Ctx) -> Response:
     """List webhook endpoints, newest first."""
     query = parse_query(ctx.request, WebhookEndpointListParams)
     statuses = parse_statuses(query.status, ENDPOINT_STATUSES)
-    page = await _service(ctx).list(statuses, query.window("we"))
+    page = await _service(ctx).list(statuses, query.window())
     return list_response(page, render_endpoint)
 
 
@@ -115,7 +115,7 @@ async def delete_webhook_endpoint(endpoint_id: str, ctx: Ctx, if_match: IfMatch 
 async def list_deliveries(endpoint_id: str, ctx: Ctx) -> Response:
     """List the delivery attempts to this endpoint, newest first."""
     query = parse_query(ctx.request, DeliveryListParams)
-    page = await _service(ctx).deliveries(endpoint_id, query.event_id, query.window("wd"))
+    page = await _service(ctx).deliveries(endpoint_id, query.event_id, query.window())
     return list_response(page, render_delivery)
 
 
@@ -126,7 +126,9 @@ redeliver_router = api_router("/api/v1/events", "events")
     "/{event_id}/redeliver",
     status_code=202,
     response_model=RedeliveryOut,
-    responses=errors_for(*BODY, *IDEMPOTENT, InvalidRequest, EventNotFound),
+    responses=errors_for(
+        *BODY, *IDEMPOTENT, InvalidRequest, EventNotFound, WebhookEndpointNotFound
+    ),
     openapi_extra=idempotent(),
 )
 async def redeliver_event(

@@ -8,10 +8,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, field_validator
 
 from mteja.core.etags import version_etag
-from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
+from mteja.core.ids import id_pattern
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of, statuses_pattern
 from mteja.core.schemas import InputModel, OutputModel, not_null, optional
 from mteja.core.time import format_timestamp
-from mteja.core.validation import storable_text
+from mteja.core.validation import (
+    STORABLE_TEXT_PATTERN,
+    alternatives,
+    documented,
+    storable_text,
+)
 from mteja.db.sql import Record
 from mteja.events.schemas import EVENT_TYPES
 from mteja.webhooks.tables import ENDPOINT_STATUSES
@@ -38,12 +44,41 @@ def _distinct(patterns: list[str]) -> list[str]:
     return list(dict.fromkeys(patterns))
 
 
-EventPattern = Annotated[str, StringConstraints(max_length=64), AfterValidator(_event_pattern)]
-EnabledEvents = Annotated[
-    list[EventPattern], Field(max_length=MAX_ENABLED_EVENTS), AfterValidator(_distinct)
+_WILDCARDS = sorted({kind.split(".")[0] + ".*" for kind in EVENT_TYPES})
+EVENT_PATTERN = "^" + alternatives([ALL_EVENTS, *EVENT_TYPES, *_WILDCARDS]) + "$"
+EventPattern = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_event_pattern),
+    documented(pattern=EVENT_PATTERN),
 ]
-Url = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH), AfterValidator(storable_text)]
-Description = Annotated[str, StringConstraints(max_length=500), AfterValidator(storable_text)]
+EnabledEvents = Annotated[
+    list[EventPattern],
+    Field(max_length=MAX_ENABLED_EVENTS),
+    AfterValidator(_distinct),
+    documented(minItems=1),
+]
+# The http(s) URLs ``targets.parse_target`` accepts, in a shape a schema can state: a host
+# name (or IPv4 address), an optional port from 1 to 65535, a path and a query without
+# escapes. Whether the host is public is checked against DNS, beyond any schema.
+_PORT = r"(?::(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?"
+URL_PATTERN = (
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]{0,62}(?:\.[A-Za-z][A-Za-z0-9-]{0,62})*"
+    + _PORT
+    + r"(?:/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$"
+)
+Url = Annotated[
+    str,
+    StringConstraints(max_length=MAX_URL_LENGTH),
+    AfterValidator(storable_text),
+    documented(pattern=URL_PATTERN, format="uri"),
+]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(storable_text),
+    documented(pattern=STORABLE_TEXT_PATTERN),
+]
 
 _EVENTS_DESCRIPTION = (
     "Event types to send: exact types, `resource.*` wildcards (`customer.*`) or `*` for all."
@@ -104,13 +139,15 @@ endpoint_etag = version_etag
 
 
 class WebhookEndpointListParams(ListQuery):
-    status: Annotated[str | None, statuses_of(ENDPOINT_STATUSES)] = Field(
-        default=None, max_length=32, description=STATUS_DESCRIPTION
-    )
+    cursor_prefixes = ("we",)
+
+    status: Annotated[
+        str | None, statuses_of(ENDPOINT_STATUSES), statuses_pattern(ENDPOINT_STATUSES)
+    ] = Field(default=None, max_length=32, description=STATUS_DESCRIPTION)
 
 
 class RedeliverRequest(InputModel):
-    webhook_endpoint_id: str | None = Field(
+    webhook_endpoint_id: Annotated[str, documented(pattern=id_pattern("we"))] | None = Field(
         default=None,
         max_length=64,
         description="Send to this endpoint only; by default, to every enabled endpoint "
@@ -155,6 +192,8 @@ def render_delivery(row: Record) -> dict[str, Any]:
 
 
 class DeliveryListParams(ListQuery):
+    cursor_prefixes = ("wd",)
+
     event_id: str | None = Field(
         default=None, max_length=64, description="Only the attempts to deliver this event."
     )

@@ -127,7 +127,8 @@ class WebhookEndpointService:
         param = "webhook_endpoint_id"
         row = await endpoints.get(endpoint_id) if is_valid_id(endpoint_id, "we") else None
         if row is None:
-            raise InvalidRequest.for_field(param, "no such webhook endpoint")
+            # Like any unknown id: 404, naming the parameter that held it.
+            raise WebhookEndpointNotFound(param=param)
         if row["status"] != "enabled":
             raise InvalidRequest.for_field(param, "the webhook endpoint is disabled")
         return endpoint_id

@@ -12,7 +12,7 @@ from mteja.customers.addresses.schemas import (
 )
 from mteja.customers.addresses.service import AddressService
 from mteja.customers.addresses.tables import ADDRESS_STATUSES
-from mteja.customers.errors import CustomerNotFound
+from mteja.customers.errors import CustomerNotFound, CustomerRedacted
 from mteja.kit.http.routing import OwnedResource, owned_resource_router
 
 router = owned_resource_router(
@@ -23,7 +23,6 @@ router = owned_resource_router(
         plural="addresses",
         parent_param="customer_id",
         id_param="address_id",
-        id_prefixes=("add",),
         statuses=ADDRESS_STATUSES,
         service=AddressService,
         create_body=AddressCreate,
@@ -33,6 +32,7 @@ router = owned_resource_router(
         render=render_address,
         etag=address_etag,
         parent_not_found=CustomerNotFound,
+        write_errors=(CustomerRedacted,),
         docs={
             "create": "Add a billing address to a customer; `default: true` makes it the "
             "customer's address.",

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, field_validator
 
 from mteja.core.etags import version_etag
-from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of, statuses_pattern
 from mteja.core.schemas import InputModel, OutputModel, optional
 from mteja.core.validation import Country, CustomData, Text256
 from mteja.customers.addresses.tables import ADDRESS_STATUSES, addresses
@@ -91,9 +91,11 @@ render_address = row_renderer(AddressOut, addresses, columns={"default": "is_def
 
 
 class AddressListParams(ListQuery):
-    status: Annotated[str | None, statuses_of(ADDRESS_STATUSES)] = Field(
-        default=None, max_length=64, description=STATUS_DESCRIPTION
-    )
+    cursor_prefixes = ("add",)
+
+    status: Annotated[
+        str | None, statuses_of(ADDRESS_STATUSES), statuses_pattern(ADDRESS_STATUSES)
+    ] = Field(default=None, max_length=64, description=STATUS_DESCRIPTION)
 
 
 address_etag = version_etag

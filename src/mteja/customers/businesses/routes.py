@@ -12,7 +12,7 @@ from mteja.customers.businesses.schemas import (
 )
 from mteja.customers.businesses.service import BusinessService
 from mteja.customers.businesses.tables import BUSINESS_STATUSES
-from mteja.customers.errors import CustomerNotFound
+from mteja.customers.errors import CustomerNotFound, CustomerRedacted
 from mteja.kit.http.routing import OwnedResource, owned_resource_router
 
 router = owned_resource_router(
@@ -23,7 +23,6 @@ router = owned_resource_router(
         plural="businesses",
         parent_param="customer_id",
         id_param="business_id",
-        id_prefixes=("biz",),
         statuses=BUSINESS_STATUSES,
         service=BusinessService,
         create_body=BusinessCreate,
@@ -33,6 +32,7 @@ router = owned_resource_router(
         render=render_business,
         etag=business_etag,
         parent_not_found=CustomerNotFound,
+        write_errors=(CustomerRedacted,),
         docs={
             "create": "Add a business (B2B) to a customer.",
             "get": "Retrieve one of a customer's businesses.",

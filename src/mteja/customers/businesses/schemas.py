@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from mteja.core.etags import version_etag
-from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of, statuses_pattern
 from mteja.core.schemas import InputModel, OutputModel, not_null, optional
 from mteja.core.validation import CustomData, Email, Name, Text256, storable_text
 from mteja.customers.businesses.tables import BUSINESS_STATUSES, businesses
@@ -81,9 +81,11 @@ render_business = row_renderer(BusinessOut, businesses)
 
 
 class BusinessListParams(ListQuery):
-    status: Annotated[str | None, statuses_of(BUSINESS_STATUSES)] = Field(
-        default=None, max_length=64, description=STATUS_DESCRIPTION
-    )
+    cursor_prefixes = ("biz",)
+
+    status: Annotated[
+        str | None, statuses_of(BUSINESS_STATUSES), statuses_pattern(BUSINESS_STATUSES)
+    ] = Field(default=None, max_length=64, description=STATUS_DESCRIPTION)
 
 
 business_etag = version_etag

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator
 
 from mteja.core.etags import version_etag
-from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of
+from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of, statuses_pattern
 from mteja.core.schemas import InputModel, OutputModel, optional
-from mteja.core.validation import Country, CustomData, Text256, storable_text
-from mteja.customers.payment_methods.tables import PAYMENT_METHOD_STATUSES, payment_methods
+from mteja.core.validation import Country, CustomData, Text256, documented, storable_text
+from mteja.customers.payment_methods.tables import (
+    PAYMENT_METHOD_STATUSES,
+    PAYMENT_METHOD_TYPES,
+    payment_methods,
+)
 from mteja.kit.render import Row, row_renderer
 
 PaymentMethodType = Literal["mobile_money", "card", "bank_account"]
@@ -23,9 +27,11 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{2,32}$")]
 
 
 class MobileMoneyIn(InputModel):
-    phone: Annotated[str, StringConstraints(max_length=64)] = Field(
-        examples=["+255 788 323 255"], description="A mobile number in international format."
-    )
+    phone: Annotated[
+        str,
+        StringConstraints(max_length=64),
+        documented(pattern=r"^\s*(?:\+|00)[^\x00]{1,62}$"),
+    ] = Field(examples=["+255 788 323 255"], description="A mobile number in international format.")
     provider: Slug | None = Field(
         default=None,
         examples=["mpesa"],
@@ -55,7 +61,26 @@ class BankAccountIn(InputModel):
     country: Country = Field(examples=["TZ"])
 
 
+def _one_object_per_type(schema: dict[str, Any]) -> None:
+    """The rule the service applies, in the document: the object named by ``type`` is
+    required, the other two are absent or null."""
+    properties = schema["properties"]
+    schema["oneOf"] = [
+        {
+            "properties": {
+                "type": {"const": kind},
+                kind: properties[kind]["anyOf"][0],  # the object itself, not its null
+                **{other: {"type": "null"} for other in PAYMENT_METHOD_TYPES if other != kind},
+            },
+            "required": ["type", kind],
+        }
+        for kind in PAYMENT_METHOD_TYPES
+    ]
+
+
 class PaymentMethodCreate(InputModel):
+    model_config = ConfigDict(json_schema_extra=_one_object_per_type)
+
     type: PaymentMethodType
     mobile_money: MobileMoneyIn | None = None
     card: CardIn | None = None
@@ -157,9 +182,11 @@ def card_expired(exp_year: int, exp_month: int, now: datetime) -> bool:
 
 
 class PaymentMethodListParams(ListQuery):
-    status: Annotated[str | None, statuses_of(PAYMENT_METHOD_STATUSES)] = Field(
-        default=None, max_length=64, description=STATUS_DESCRIPTION
-    )
+    cursor_prefixes = tuple(PAYMENT_METHOD_TYPES.values())
+
+    status: Annotated[
+        str | None, statuses_of(PAYMENT_METHOD_STATUSES), statuses_pattern(PAYMENT_METHOD_STATUSES)
+    ] = Field(default=None, max_length=64, description=STATUS_DESCRIPTION)
 
 
 payment_method_etag = version_etag

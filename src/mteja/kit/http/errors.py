@@ -10,15 +10,18 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from mteja.core.errors import (
     AuthenticationFailed,
+    HeadersTooLarge,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InternalError,
     InvalidRequest,
     MethodNotAllowed,
     MtejaError,
+    PanNotAllowed,
     PayloadTooLarge,
     PreconditionFailed,
     RouteNotFound,
@@ -74,12 +77,34 @@ _HTTP_ERRORS: dict[int, type[MtejaError]] = {
 }
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers, asked of the router itself (the
+    framework's own 405 names only the methods of the first route it tried), with ``HEAD``
+    wherever ``GET`` is."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    if "GET" in allowed:
+        allowed.append("HEAD")
+    return ", ".join(sorted(allowed))
+
+
 async def handle_http_exception(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     known = _HTTP_ERRORS.get(error.status_code)
     if known is not None:
         mteja_error = known()
         mteja_error.headers.update(error.headers or {})
+        if error.status_code == 405:
+            mteja_error.headers["Allow"] = allowed_methods(request)
     elif error.status_code == 400:
         # The framework's only 400 of its own: a body it could not read.
         mteja_error = InvalidRequest("body: could not be read as JSON")
@@ -89,8 +114,14 @@ async def handle_http_exception(request: Request, error: Exception) -> Response:
 
 
 # Every /api route: the request may be malformed (a card number anywhere in it, a bad
-# Content-Length), the key missing or wrong, and anything may fail.
-ALWAYS: tuple[type[MtejaError], ...] = (InvalidRequest, AuthenticationFailed, InternalError)
+# Content-Length, headers too large), the key missing or wrong, and anything may fail.
+ALWAYS: tuple[type[MtejaError], ...] = (
+    InvalidRequest,
+    PanNotAllowed,
+    AuthenticationFailed,
+    HeadersTooLarge,
+    InternalError,
+)
 # A route that reads query parameters or a body can find them invalid.
 INVALID: tuple[type[MtejaError], ...] = (InvalidRequest,)
 # A route that reads a body.

@@ -9,6 +9,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from mteja.core.errors import FieldError, ValidationFailed, field_error
+from mteja.core.listing import ListQuery
 
 Q = TypeVar("Q", bound=BaseModel)
 
@@ -46,18 +47,33 @@ def bracketed(request: Request, prefix: str) -> dict[str, str]:
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """The model's fields as OpenAPI query parameters."""
+    """The model's fields as OpenAPI query parameters. A query parameter is absent or a
+    string, never null: an optional field's schema is its string branch, with the rules
+    the field adds (``documented`` patterns) merged in."""
     schema = model.model_json_schema(by_alias=True)
     parameters = []
     for name, prop in schema["properties"].items():
-        prop = dict(prop)
+        prop = _without_null(prop)
         prop.pop("title", None)
         description = prop.pop("description", None)
+        if name == "cursor" and isinstance(model, type) and issubclass(model, ListQuery):
+            prop["pattern"] = model.cursor_pattern()
         parameter = {"name": name, "in": "query", "required": False, "schema": prop}
         if description:
             parameter["description"] = description
         parameters.append(parameter)
     return parameters
+
+
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    branches = prop.get("anyOf")
+    if not branches:
+        return dict(prop)
+    kept = [branch for branch in branches if branch != {"type": "null"}]
+    outer = {key: value for key, value in prop.items() if key != "anyOf"}
+    if len(kept) == 1:
+        return {**kept[0], **outer}
+    return {**outer, "anyOf": kept}
 
 
 @cache

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, params
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 from starlette.responses import Response
 
 from mteja.core.errors import MtejaError, NotFound
@@ -62,11 +62,10 @@ class OwnedResource:
 
     path: str  # of the collection, with the parent's id: /api/v1/customers/{customer_id}/…
     tag: str
-    singular: str  # address: create_address, get_address…
-    plural: str  # addresses: list_addresses
+    singular: str  # address: create_customer_address, get_customer_address…
+    plural: str  # addresses: list_customer_addresses
     parent_param: str  # customer_id
     id_param: str  # address_id
-    id_prefixes: tuple[str, ...]
     statuses: tuple[str, ...]
     service: type[OwnedResourceService]
     create_body: type[BaseModel]
@@ -77,6 +76,16 @@ class OwnedResource:
     etag: Callable[[Record], str]
     parent_not_found: type[NotFound]
     docs: dict[str, str]  # create, get, update, list: one sentence each
+    # What a create or an update may also answer because of the parent's state (a
+    # redacted customer's sub-resources cannot change).
+    write_errors: tuple[type[MtejaError], ...] = ()
+
+
+def _list_model(resource: OwnedResource) -> type[BaseModel]:
+    """The list envelope under a name of its own (``ListOfPaymentMethodOut``): a generic
+    over a union would be named after its whole type expression in the document."""
+    singular = "".join(word.title() for word in resource.singular.split("_"))
+    return create_model(f"ListOf{singular}Out", __base__=ListOf[resource.out])  # type: ignore[name-defined]
 
 
 def owned_resource_router(
@@ -117,13 +126,13 @@ def owned_resource_router(
     async def list_(parent_id: Parent, ctx: Ctx) -> Response:
         query = parse_query(ctx.request, resource.list_params)
         statuses = parse_statuses(getattr(query, "status", None), resource.statuses)
-        page = await service(ctx.uow, ctx.caller).list(
-            parent_id, statuses, query.window(*resource.id_prefixes)
-        )
+        page = await service(ctx.uow, ctx.caller).list(parent_id, statuses, query.window())
         return list_response(page, render)
 
     one = "/{" + resource.id_param + "}"
-    name, names = resource.singular, resource.plural
+    # Operation ids read like the SDK's calls: create_customer_address, list_customer_addresses.
+    parent = resource.parent_param.removesuffix("_id")
+    name, names = f"{parent}_{resource.singular}", f"{parent}_{resource.plural}"
     router.add_api_route(
         "",
         create,
@@ -132,7 +141,7 @@ def owned_resource_router(
         name=f"create_{name}",
         description=resource.docs["create"],
         response_model=resource.out,
-        responses=errors_for(*BODY, *IDEMPOTENT, resource.parent_not_found),
+        responses=errors_for(*BODY, *IDEMPOTENT, resource.parent_not_found, *resource.write_errors),
         openapi_extra=idempotent(),
     )
     router.add_api_route(
@@ -151,7 +160,7 @@ def owned_resource_router(
         name=f"update_{name}",
         description=resource.docs["update"],
         response_model=resource.out,
-        responses=errors_for(*BODY, *CONDITIONAL, *not_found),
+        responses=errors_for(*BODY, *CONDITIONAL, *not_found, *resource.write_errors),
     )
     router.add_api_route(
         "",
@@ -159,7 +168,7 @@ def owned_resource_router(
         methods=["GET"],
         name=f"list_{names}",
         description=resource.docs["list"],
-        response_model=ListOf[resource.out],  # type: ignore[name-defined]
+        response_model=_list_model(resource),
         responses=errors_for(*INVALID, resource.parent_not_found),
         openapi_extra={"parameters": query_parameters(resource.list_params)},
     )
