@@ -1,7 +1,7 @@
 """The webhook queue, due deliveries by account: each account's are claimed apart.
 
 Revision ID: 0035
-Revises: 0040
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0035"
-down_revision = "0040"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
