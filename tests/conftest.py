@@ -1,5 +1,9 @@
 """Fixtures: every API test runs once on SQLite and once on PostgreSQL.
 
+With ``MTEJA_DATABASE_POOLER=pgbouncer`` in the environment, the run is the pooler leg
+instead: PostgreSQL only, every connection through a PgBouncer in transaction mode that
+the run starts itself (``tests/pooler.py``), with the pooler's settings.
+
 Each database is created fresh for the test session (and per xdist worker) and built by
 the migrations, never by ``create_all``. Tests are isolated by account: every test gets
 accounts of its own, so no test can see another's rows and nothing needs cleaning.
@@ -9,10 +13,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
@@ -25,8 +29,10 @@ from mteja.api.app import create_app
 from mteja.config import Settings
 from mteja.db import migrate
 from mteja.db.engine import Database
-from mteja.db.sql import Conn
+from mteja.db.sql import AsyncpgConn, Conn, Sql
 from mteja.db.uow import UnitOfWork
+from tests.citus import issued_by_the_app, problems
+from tests.pooler import POOLED, pooled_url
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MTEJA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -34,7 +40,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 if TYPE_CHECKING:
     from tests.servers import SdkServer
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["pgbouncer"] if POOLED else ["sqlite", "postgresql"]
 # The shared app answers every test of a worker, all from one client address, faster than
 # any merchant would: a budget that never refuses. The rate limits' own tests
 # (tests/ratelimit) build apps with real budgets.
@@ -59,7 +65,21 @@ async def _create_postgres_database() -> str:
     finally:
         await admin.close()
     url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+    if POOLED:
+        url = pooled_url(url)
     return url.render_as_string(hide_password=False)
+
+
+def direct_url(url: str) -> str:
+    """A test database's URL on PostgreSQL itself, past the pooler if there is one."""
+    admin = make_url(POSTGRES_ADMIN_URL)
+    direct = make_url(url).set(host=admin.host, port=admin.port)
+    return direct.render_as_string(hide_password=False)
+
+
+def database(url: str, pool_size: int) -> Database:
+    """A handle on a test database, as the servers of this run open theirs."""
+    return Database(url, pool_size=pool_size, pooled=POOLED)
 
 
 async def _drop_postgres_database(url: str) -> None:
@@ -83,15 +103,39 @@ async def database_url(
         return
     url = await _create_postgres_database()
     try:
-        await migrate.upgrade(url)
+        await migrate.upgrade(url, pooled=POOLED)
         yield url
     finally:
         await _drop_postgres_database(url)
 
 
+@pytest.fixture(autouse=True)
+def single_shard_statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every statement run on PostgreSQL while a test runs is one Citus runs on one shard,
+    or a declared cross-account read (tests/citus.py): the test fails otherwise."""
+    found: dict[str, list[str]] = {}
+
+    def checked(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def run(self: AsyncpgConn, sql: Sql, params: Any) -> Any:
+            wrong = problems(sql) if issued_by_the_app() else []
+            if wrong:
+                found[sql.postgres().text] = wrong
+            return await method(self, sql, params)
+
+        return run
+
+    for name in ("one", "all", "execute", "execute_many"):
+        monkeypatch.setattr(AsyncpgConn, name, checked(getattr(AsyncpgConn, name)))
+    yield
+    assert not found, "statements Citus would not run on one shard:\n" + "\n".join(
+        f"{wrong}: {text}" for text, wrong in found.items()
+    )
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Webhook delivery runs in the webhook tests' own app (tests/webhooks), not here.
+    # The pooler leg's settings come from its environment (MTEJA_DATABASE_POOLER).
     return Settings(
         database_url=database_url,
         log_level="warning",

@@ -33,9 +33,11 @@ from tests.conftest import (
     UNLIMITED,
     _create_postgres_database,
     _drop_postgres_database,
+    database,
     operator,
     reading,
 )
+from tests.pooler import POOLED
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
@@ -68,6 +70,8 @@ def server_environment(database_url: str) -> dict[str, str]:
         MTEJA_LOG_LEVEL="warning",
         MTEJA_RATE_LIMIT_PER_SECOND=str(UNLIMITED),
     )
+    if POOLED:
+        env["MTEJA_DATABASE_POOLER"] = "pgbouncer"
     return env
 
 
@@ -95,8 +99,8 @@ def create_account(database_url: str, workdir: Path, name: str) -> str:
 async def create_account_here(database_url: str, name: str) -> str:
     """What ``create_account`` does (migrate, then a new account's secret API key), in this
     process: a CLI start costs seconds, and tests that start many processes add up."""
-    await migrate.upgrade(database_url)
-    db = Database(database_url, pool_size=1)
+    await migrate.upgrade(database_url, pooled=POOLED)
+    db = database(database_url, pool_size=1)
     try:
         async with operator(db) as accounts:
             return (await accounts.create_account(name)).api_key
@@ -315,7 +319,7 @@ async def sdk_serving(
         await create_account_here(database_url, "bootstrap")
         workdir = tmp_path_factory.mktemp(f"sdk-{backend}")
         with serving_with(webhook_environment(database_url), workdir) as (_, base_url):
-            db = Database(database_url, pool_size=2)
+            db = database(database_url, pool_size=2)
             try:
                 yield SdkServer(backend=backend, base_url=base_url, db=db)
             finally:

@@ -15,6 +15,17 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///mteja.db",
         description="SQLAlchemy URL; postgresql+asyncpg://user@host/db for PostgreSQL.",
     )
+    database_pooler: Literal["none", "pgbouncer"] = Field(
+        default="none",
+        description="What stands between the servers and PostgreSQL. `pgbouncer`: a pooler in "
+        "transaction mode, so no prepared statements are kept, no session setting is sent, "
+        "and the key-revocation LISTEN goes to the direct URL.",
+    )
+    database_direct_url: str | None = Field(
+        default=None,
+        description="PostgreSQL itself, past the pooler: for LISTEN (key revocations) and "
+        "migrations. Unset behind a pooler: verified keys are cached for a few seconds only.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
@@ -22,7 +33,8 @@ class Settings(BaseSettings):
     auth_cache: bool = Field(
         default=True,
         description="Cache verified API keys in memory (revocations reach every server: "
-        "LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version on SQLite).",
+        "LISTEN/NOTIFY on PostgreSQL, PRAGMA data_version on SQLite; behind a pooler "
+        "without a direct URL, a key is cached for 3 seconds instead).",
     )
 
     event_retention_days: int = Field(
@@ -83,10 +95,12 @@ class Settings(BaseSettings):
         "(https://billing.example.com). Unset: the address each request came in on.",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_direct_url")
     @classmethod
-    def _async_driver(cls, value: str) -> str:
+    def _async_driver(cls, value: str | None) -> str | None:
         """Accept the plain scheme operators write and pick the async driver for it."""
+        if value is None:
+            return None
         for plain, driver in (
             ("postgresql://", "postgresql+asyncpg://"),
             ("postgres://", "postgresql+asyncpg://"),
@@ -99,3 +113,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def pooled(self) -> bool:
+        return self.database_pooler != "none" and not self.is_sqlite
+
+    @property
+    def migration_url(self) -> str:
+        """Schema changes go past the pooler when they can: one long session of DDL."""
+        return self.database_direct_url or self.database_url

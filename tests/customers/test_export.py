@@ -12,9 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from mteja.db.engine import Database
 from mteja.db.sql import Sql
-from tests.conftest import writing
+from tests.conftest import BACKENDS, database, writing
 from tests.contract import assert_error, every_item
 from tests.factories import create_customer
 from tests.servers import create_account, fresh_database, server_environment, serving_with
@@ -107,7 +106,7 @@ def _rss_kib(pid: int) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_exporting_100000_events_streams_in_flat_memory(
     backend: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -119,11 +118,11 @@ async def test_exporting_100000_events_streams_in_flat_memory(
             async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as http:
                 customer = await create_customer(http)
                 account_id = await _account_of(database_url, customer["id"])
-                db = Database(database_url, pool_size=1)
+                db = database(database_url, pool_size=1)
                 try:
                     async with writing(db) as conn:
                         await conn.execute(
-                            Sql(text(_SEED_EVENTS[backend])),
+                            Sql(text(_SEED_EVENTS[db.dialect])),
                             {
                                 "account_id": account_id,
                                 "customer_id": customer["id"],
@@ -152,7 +151,7 @@ async def test_exporting_100000_events_streams_in_flat_memory(
 
 
 async def _account_of(database_url: str, customer_id: str) -> str:
-    db = Database(database_url, pool_size=1)
+    db = database(database_url, pool_size=1)
     try:
         async with writing(db) as conn:
             return str(

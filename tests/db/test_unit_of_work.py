@@ -14,11 +14,12 @@ from sqlalchemy import table as sql_table
 from mteja.db.engine import Database
 from mteja.db.sql import Sql
 from mteja.db.uow import UnitOfWork
+from tests.conftest import database as open_database
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, pool_size=2)
+    database = open_database(database_url, pool_size=2)
     try:
         yield database
     finally:

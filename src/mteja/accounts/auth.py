@@ -14,6 +14,11 @@ cache is trusted only while that has not changed: any commit, by this process's 
 a ``mteja keys revoke`` or another server on the file, empties it, so a revoked key is
 refused on the next request. Under a steady stream of writes the cache rarely holds, and
 each request reads its key, as without a cache.
+
+Behind a pooler in transaction mode LISTEN cannot work (the session is not ours), so the
+listener connects to ``listen_url`` (PostgreSQL past the pooler) when one is given. With
+none, a verified key is cached for 3 seconds only: a revocation in another process takes
+effect within that time, and in this process at once (docs/decisions/0027).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from mteja.db.engine import Database
 from mteja.db.uow import UnitOfWork
 
 _CACHE_TTL_SECONDS = 60.0
+# Without notifications, the longest a key revoked elsewhere keeps working in this process.
+_UNNOTIFIED_TTL_SECONDS = 3.0
 _CACHE_MAX_ENTRIES = 10_000
 
 # account id, secret hash, expiry (or None), and until when the cache may answer with it.
@@ -43,9 +50,13 @@ _Found = tuple[str, str, datetime | None, float]
 
 
 class Authenticator:
-    def __init__(self, db: Database, *, cache: bool) -> None:
+    def __init__(self, db: Database, *, cache: bool, listen_url: str | None = None) -> None:
         self.db = db
         self._cache_wanted = cache
+        # Behind a pooler LISTEN needs PostgreSQL itself (decision 0027).
+        self._listen_url = listen_url or (None if db.pooled else db.url)
+        unnotified = not db.is_sqlite and self._listen_url is None
+        self._ttl = _UNNOTIFIED_TTL_SECONDS if unnotified else _CACHE_TTL_SECONDS
         self._cache_live = False
         self._data_version: int | None = None
         self._generation = 0
@@ -55,15 +66,16 @@ class Authenticator:
 
     async def start(self) -> None:
         self.usage.start()
-        if self._cache_wanted and self.db.is_sqlite:
-            subscribe_to_local_revocations(self._evict)
-            self._reset(True)
-        elif self._cache_wanted:
-            subscribe_to_local_revocations(self._evict)
-            self._listener = RevocationListener(
-                self.db.url, on_revoked=self._evict, on_reset=self._reset
-            )
-            self._listener.start()
+        if not self._cache_wanted:
+            return
+        subscribe_to_local_revocations(self._evict)
+        if self.db.is_sqlite or self._listen_url is None:
+            self._reset(True)  # live at once: data_version, or the short lifetime
+            return
+        self._listener = RevocationListener(
+            self._listen_url, on_revoked=self._evict, on_reset=self._reset
+        )
+        self._listener.start()
 
     async def stop(self) -> None:
         unsubscribe_from_local_revocations(self._evict)
@@ -108,7 +120,7 @@ class Authenticator:
             row["account_id"],
             row["secret_hash"],
             row["expires_at"],
-            time.monotonic() + _CACHE_TTL_SECONDS,
+            time.monotonic() + self._ttl,
         )
         if self._cache_live and generation == self._generation:
             if len(self._cache) >= _CACHE_MAX_ENTRIES:

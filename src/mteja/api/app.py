@@ -88,7 +88,9 @@ async def _delivering(settings: Settings, api_db: Database) -> AsyncIterator[Non
     own_db = (
         None
         if api_db.is_sqlite
-        else Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+        else Database(
+            settings.database_url, pool_size=DeliveryWorker.POOL_SIZE, pooled=settings.pooled
+        )
     )
     stop = asyncio.Event()
     worker = DeliveryWorker(own_db or api_db, WorkerConfig.from_settings(settings))
@@ -110,8 +112,10 @@ def app_from_environment() -> FastAPI:
 
 def create_app(settings: Settings) -> FastAPI:
     configure_logging(settings.log_level)
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
-    authenticator = Authenticator(db, cache=settings.auth_cache)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, pooled=settings.pooled)
+    authenticator = Authenticator(
+        db, cache=settings.auth_cache, listen_url=settings.database_direct_url
+    )
     metrics = Metrics()
     limiter = RateLimiter(
         settings.rate_limit_per_second,

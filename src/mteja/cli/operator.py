@@ -20,7 +20,9 @@ from mteja.config import Settings
 from mteja.core.errors import NotFound
 from mteja.core.time import format_timestamp
 from mteja.db import migrate
+from mteja.db.citus import CitusMissing, distribute
 from mteja.db.engine import Database
+from mteja.db.types import metadata
 from mteja.db.uow import UnitOfWork
 
 T = TypeVar("T")
@@ -60,12 +62,20 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 async def _with_accounts(settings: Settings, action: Any) -> Any:
-    db = Database(settings.database_url, pool_size=1)
+    db = Database(settings.database_url, pool_size=1, pooled=settings.pooled)
     try:
         async with UnitOfWork(db) as uow:
             return await action(AccountService(uow))
     finally:
         await db.dispose()
+
+
+def _migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
+    """Past the pooler when a direct URL is set; through it, pooler-safe, otherwise."""
+    url = settings.migration_url
+    pooled = settings.pooled and url == settings.database_url
+    step = migrate.downgrade if down else migrate.upgrade
+    _run(step(url, revision, pooled=pooled))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -107,7 +117,7 @@ def serve(
         # process is good in the others; a restart still signs everyone out.
         os.environ["MTEJA_SESSION_SECRET"] = secrets.token_urlsafe(32)
     # Start-up work happens once, here, before any server process starts.
-    _run(migrate.upgrade(settings.database_url))
+    _migrate(settings)
     created = _run(_with_accounts(settings, lambda s: s.create_default_account_if_none()))
     if created is not None:
         _announce_default_account(
@@ -145,7 +155,9 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        db = Database(settings.database_url, pool_size=DeliveryWorker.POOL_SIZE)
+        db = Database(
+            settings.database_url, pool_size=DeliveryWorker.POOL_SIZE, pooled=settings.pooled
+        )
         try:
             await DeliveryWorker(db, WorkerConfig.from_settings(settings)).run(stop)
         finally:
@@ -171,8 +183,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    settings = Settings()
-    _run(migrate.upgrade(settings.database_url, revision))
+    _migrate(Settings(), revision)
     console.print(f"database at revision {revision}")
 
 
@@ -181,9 +192,42 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1.")],
 ) -> None:
     """Revert migrations down to REVISION."""
-    settings = Settings()
-    _run(migrate.downgrade(settings.database_url, revision))
+    _migrate(Settings(), revision, down=True)
     console.print(f"database at revision {revision}")
+
+
+@db_app.command("distribute")
+def db_distribute(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the Citus calls instead of running them.")
+    ] = False,
+) -> None:
+    """Distribute the tables with Citus, by account_id (run on the coordinator, after
+    `mteja db upgrade`). Refuses when the citus extension is not in the database."""
+    settings = Settings()
+    if settings.is_sqlite:
+        raise _fail("mteja db distribute needs PostgreSQL with the citus extension.")
+    try:
+        statements = _run(_distribute(settings, dry_run=dry_run))
+    except CitusMissing as error:
+        raise _fail(str(error)) from None
+    for statement in statements:
+        console.print(statement if dry_run else f"done: {statement}", soft_wrap=True)
+    if not statements:
+        console.print("every table is already distributed")
+
+
+async def _distribute(settings: Settings, *, dry_run: bool) -> list[str]:
+    # Imported here: the tables register themselves as their domains are imported.
+    from mteja.api.app import create_app  # noqa: F401
+
+    url = settings.migration_url
+    db = Database(url, pool_size=1, pooled=settings.pooled and url == settings.database_url)
+    try:
+        async with UnitOfWork(db) as uow:
+            return await distribute(uow, metadata.sorted_tables, dry_run=dry_run)
+    finally:
+        await db.dispose()
 
 
 @accounts_app.command("create")
@@ -192,7 +236,7 @@ def accounts_create(
 ) -> None:
     """Create an account with a live and a test secret API key (shown once)."""
     settings = Settings()
-    _run(migrate.upgrade(settings.database_url))
+    _migrate(settings)
     try:
         created = _run(_with_accounts(settings, lambda s: s.create_account(name)))
     except ValueError as error:

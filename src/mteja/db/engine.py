@@ -46,9 +46,11 @@ class Database:
     with SQLITE_BUSY halfway.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, pooled: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        # Behind a pooler in transaction mode (PgBouncer): see _connect_options.
+        self.pooled = pooled and not self.is_sqlite
         self.dialect = "sqlite" if self.is_sqlite else "postgresql"
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
@@ -107,9 +109,21 @@ class Database:
                     max_size=self.pool_size,
                     init=_init_postgres_connection,
                     reset=_keep_session,
-                    server_settings={"jit": "off", "application_name": "mteja"},
+                    **_connect_options(pooled=self.pooled),
                 )
             return self._pool
+
+
+def _connect_options(*, pooled: bool) -> dict[str, Any]:
+    """Directly on PostgreSQL, asyncpg keeps each statement prepared on its connection and
+    the session turns JIT off (our queries are short; JIT only adds compile time). Behind a
+    pooler in transaction mode the next transaction may run on another server connection,
+    where that statement does not exist, and PgBouncer refuses unknown startup settings:
+    so no statement cache and no setting but the name, which PgBouncer passes on
+    (operators set ``jit = off`` on the database instead; docs/scaling.md)."""
+    if pooled:
+        return {"statement_cache_size": 0, "server_settings": {"application_name": "mteja"}}
+    return {"server_settings": {"jit": "off", "application_name": "mteja"}}
 
 
 async def _init_postgres_connection(connection: asyncpg.Connection) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from alembic import command
@@ -33,16 +35,27 @@ def head_revision() -> str:
     return head
 
 
-async def upgrade(database_url: str, revision: str = "head") -> None:
-    await _run(database_url, lambda config: command.upgrade(config, revision))
+async def upgrade(database_url: str, revision: str = "head", *, pooled: bool = False) -> None:
+    await _run(database_url, lambda config: command.upgrade(config, revision), pooled)
 
 
-async def downgrade(database_url: str, revision: str) -> None:
-    await _run(database_url, lambda config: command.downgrade(config, revision))
+async def downgrade(database_url: str, revision: str, *, pooled: bool = False) -> None:
+    await _run(database_url, lambda config: command.downgrade(config, revision), pooled)
 
 
-async def _run(database_url: str, action: object) -> None:
-    engine = create_async_engine(database_url)
+def _pooler_safe() -> dict[str, Any]:
+    """Behind a pooler in transaction mode: no statement kept prepared between statements,
+    and unique names, so that one left on a server connection never collides with ours."""
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__mteja_{uuid.uuid4().hex}__",
+    }
+
+
+async def _run(database_url: str, action: object, pooled: bool) -> None:
+    connect_args = _pooler_safe() if pooled and not database_url.startswith("sqlite") else {}
+    engine = create_async_engine(database_url, connect_args=connect_args)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_with_connection, database_url, action)

@@ -58,13 +58,19 @@ class Record(Protocol):
 class Sql:
     """One statement. ``complete``: it writes a change together with everything that must
     commit with it (its event), so it is atomic by itself and may run without BEGIN and
-    COMMIT when it is a unit of work's only write (see ``db.uow``)."""
+    COMMIT when it is a unit of work's only write (see ``db.uow``). ``cross_account``: a
+    read of every account's rows on purpose (which accounts have work waiting), where every
+    other statement filters on one ``account_id``; on Citus it runs on every shard, so it
+    must stay a plain read (docs/decisions/0028)."""
 
-    __slots__ = ("_postgres", "complete", "reads_only", "sqlite", "statement")
+    __slots__ = ("_postgres", "complete", "cross_account", "reads_only", "sqlite", "statement")
 
-    def __init__(self, statement: Executable, *, complete: bool = False) -> None:
+    def __init__(
+        self, statement: Executable, *, complete: bool = False, cross_account: bool = False
+    ) -> None:
         self.statement = statement
         self.complete = complete
+        self.cross_account = cross_account
         # A plain SELECT (no FOR UPDATE): runs the same inside or outside a transaction.
         self.reads_only = (
             isinstance(statement, Select) and getattr(statement, "_for_update_arg", None) is None

@@ -21,7 +21,6 @@ from sqlalchemy import (
     exists,
     insert,
     select,
-    tuple_,
     union_all,
     update,
 )
@@ -98,7 +97,9 @@ _INSERTED_COLUMNS = [*_EVENT_COLUMNS, "webhook_pending"]
 _INSERT = Sql(insert(events).from_select(_INSERTED_COLUMNS, _event_select("v_")))
 _IN_ACCOUNT = events.c.account_id == bindparam("account_id")
 _GET = Sql(select(events).where(_IN_ACCOUNT, events.c.id == bindparam("id")))
-_PRUNE = Sql(delete(events).where(events.c.created_at < bindparam("before")))
+_EXPIRED = events.c.created_at < bindparam("before")
+_ACCOUNTS_TO_PRUNE = Sql(select(events.c.account_id).where(_EXPIRED).distinct(), cross_account=True)
+_PRUNE = Sql(delete(events).where(_IN_ACCOUNT, _EXPIRED))
 
 
 @cache
@@ -246,21 +247,34 @@ class EventRepository(ScopedRepository):
 
 
 class UnscopedEventPruner:
-    """Retention works across accounts: it deletes by age alone."""
+    """Retention works across accounts: it finds the accounts with events past their age,
+    then deletes each account's apart (one shard each on Citus)."""
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def delete_older_than(self, before: datetime) -> int:
-        return await self.conn.execute(_PRUNE, {"before": before})
+    async def accounts_older_than(self, before: datetime) -> list[str]:
+        rows = await self.conn.all(_ACCOUNTS_TO_PRUNE, {"before": before})
+        return [str(row["account_id"]) for row in rows]
+
+    async def delete_older_than(self, account_id: str, before: datetime) -> int:
+        return await self.conn.execute(_PRUNE, {"account_id": account_id, "before": before})
 
 
 # The outbox: what a subscriber (the webhook worker) reads and marks, across accounts.
 
-_ANY_PENDING = Sql(select(events.c.id).where(events.c.webhook_pending).limit(1))
+# Which accounts have events waiting: the one statement that reads across accounts. Then
+# each account's events are taken apart, locked on its own shard (docs/decisions/0028).
+_ACCOUNTS_PENDING = Sql(
+    select(events.c.account_id)
+    .where(events.c.webhook_pending)
+    .order_by(events.c.id)
+    .limit(bindparam("limit")),
+    cross_account=True,
+)
 _PENDING = Sql(
     select(events.c.account_id, events.c.id, events.c.type, events.c.created_at)
-    .where(events.c.webhook_pending)
+    .where(_IN_ACCOUNT, events.c.webhook_pending)
     .order_by(events.c.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -277,8 +291,7 @@ _MARK_DISPATCHED = Sql(
 
 @cache
 def _payloads(count: int) -> Sql:
-    keys = [tuple_(bindparam(f"account_{i}"), bindparam(f"event_{i}")) for i in range(count)]
-    return Sql(select(events).where(tuple_(events.c.account_id, events.c.id).in_(keys)))
+    return Sql(select(events).where(_IN_ACCOUNT, one_of(events.c.id, "event", count)))
 
 
 _SUBSCRIBERS_UPSERT = {
@@ -295,31 +308,32 @@ _SUBSCRIBERS_UPSERT = {
 
 
 class UnscopedOutbox:
-    """Pending events of every account, for the one worker that serves them all."""
+    """Pending events of every account, for the workers that serve them all: found across
+    accounts, then taken one account at a time."""
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def any_pending(self) -> bool:
-        return await self.conn.one(_ANY_PENDING, {}) is not None
+    async def accounts_pending(self, limit: int) -> list[str]:
+        """The accounts of the oldest ``limit`` pending events, oldest first, each once."""
+        rows = await self.conn.all(_ACCOUNTS_PENDING, {"limit": limit})
+        return list(dict.fromkeys(str(row["account_id"]) for row in rows))
 
-    async def pending(self, limit: int) -> Sequence[Record]:
-        """The oldest pending events, locked against other workers (PostgreSQL)."""
-        return await self.conn.all(_PENDING, {"limit": limit})
+    async def pending(self, account_id: str, limit: int) -> Sequence[Record]:
+        """The account's oldest pending events, locked against other workers (PostgreSQL)."""
+        return await self.conn.all(_PENDING, {"account_id": account_id, "limit": limit})
 
     async def mark_dispatched(self, keys: Sequence[tuple[str, str]]) -> None:
         params = [{"where_account_id": account, "where_id": event} for account, event in keys]
         await self.conn.execute_many(_MARK_DISPATCHED, params)
 
-    async def payloads(self, keys: Sequence[tuple[str, str]]) -> Sequence[Record]:
-        """Events by (account, id), as they are stored."""
-        if not keys:
+    async def payloads(self, account_id: str, event_ids: Sequence[str]) -> Sequence[Record]:
+        """Events of one account by id, as they are stored."""
+        if not event_ids:
             return []
-        params: dict[str, str] = {}
-        for index, (account_id, event_id) in enumerate(keys):
-            params[f"account_{index}"] = account_id
-            params[f"event_{index}"] = event_id
-        return await self.conn.all(_payloads(len(keys)), params)
+        params = {f"event_{index}": event_id for index, event_id in enumerate(event_ids)}
+        params["account_id"] = account_id
+        return await self.conn.all(_payloads(len(event_ids)), params)
 
     async def change_subscribers(self, account_id: str, delta: int) -> None:
         params = {"account_id": account_id, "delta": delta}

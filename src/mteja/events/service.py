@@ -46,6 +46,11 @@ class EventService:
         return EventRepository(conn, self.caller.account_id)
 
 
-async def prune_events(uow: UnitOfWork, *, before: datetime) -> int:
-    """Retention: deletes events of every account created before ``before``."""
-    return await UnscopedEventPruner(await uow.write()).delete_older_than(before)
+async def accounts_with_events_before(uow: UnitOfWork, before: datetime) -> list[str]:
+    """Retention, first step: the accounts that have events created before ``before``."""
+    return await UnscopedEventPruner(await uow.read()).accounts_older_than(before)
+
+
+async def prune_events(uow: UnitOfWork, account_id: str, before: datetime) -> int:
+    """Retention: deletes the account's events created before ``before``."""
+    return await UnscopedEventPruner(await uow.write()).delete_older_than(account_id, before)

@@ -79,7 +79,9 @@ _FORGET_MENTIONING = {
         )
     ),
 }
-_EXPIRE = Sql(delete(table).where(table.c.created_at < bindparam("before")))
+_EXPIRED = table.c.created_at < bindparam("before")
+_ACCOUNTS_TO_EXPIRE = Sql(select(table.c.account_id).where(_EXPIRED).distinct(), cross_account=True)
+_EXPIRE = Sql(delete(table).where(table.c.account_id == bindparam("account_id"), _EXPIRED))
 
 
 class IdempotencyRepository(ScopedRepository):
@@ -130,5 +132,9 @@ class UnscopedIdempotencyExpiry:
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def delete_older_than(self, before: datetime) -> int:
-        return await self.conn.execute(_EXPIRE, {"before": before})
+    async def accounts_older_than(self, before: datetime) -> list[str]:
+        rows = await self.conn.all(_ACCOUNTS_TO_EXPIRE, {"before": before})
+        return [str(row["account_id"]) for row in rows]
+
+    async def delete_older_than(self, account_id: str, before: datetime) -> int:
+        return await self.conn.execute(_EXPIRE, {"account_id": account_id, "before": before})

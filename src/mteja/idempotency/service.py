@@ -9,7 +9,7 @@ A claim whose request died without an answer is taken over after a minute.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from mteja.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from mteja.core.time import utcnow
@@ -80,7 +80,16 @@ class IdempotencyService:
         await IdempotencyRepository(await self.uow.write(), self.account_id).release(key)
 
 
-async def expire_idempotency_keys(uow: UnitOfWork) -> int:
-    """Deletes the records of every account that are past their 24 hours."""
+def idempotency_expiry() -> datetime:
+    """Records created before this are past their 24 hours."""
+    return utcnow() - RETENTION
+
+
+async def accounts_with_keys_before(uow: UnitOfWork, before: datetime) -> list[str]:
+    return await UnscopedIdempotencyExpiry(await uow.read()).accounts_older_than(before)
+
+
+async def expire_idempotency_keys(uow: UnitOfWork, account_id: str, before: datetime) -> int:
+    """Deletes the account's records created before ``before``."""
     expiry = UnscopedIdempotencyExpiry(await uow.write())
-    return await expiry.delete_older_than(utcnow() - RETENTION)
+    return await expiry.delete_older_than(account_id, before)

@@ -211,29 +211,29 @@ class DeliveryRepository(ScopedRepository):
         return await self.conn.all(sql, params)
 
 
-# The worker's side: across accounts, each row carrying its account.
+# The worker's side: which accounts have deliveries due is read across accounts; each
+# account's deliveries are then claimed apart, locked on its own shard (decision 0028).
 
-
-@cache
-def _enabled_endpoints_of(accounts: int) -> Sql:
-    return Sql(
-        select(_e.c.account_id, _e.c.id, _e.c.enabled_events, _e.c.created_at).where(
-            _e.c.status == literal("enabled"), one_of(_e.c.account_id, "account", accounts)
-        )
-    )
-
-
-_ANY_DUE = Sql(select(_q.c.event_id).where(_q.c.next_attempt_at <= bindparam("now")).limit(1))
+_DUE_NOW = _q.c.next_attempt_at <= bindparam("now")
+# Named apart from the column: SQLAlchemy keeps a column's own name for an UPDATE's SET.
+_OF_ACCOUNT = _q.c.account_id == bindparam("where_account_id")
+_ACCOUNTS_DUE = Sql(
+    select(_q.c.account_id)
+    .where(_DUE_NOW)
+    .order_by(_q.c.next_attempt_at)
+    .limit(bindparam("limit")),
+    cross_account=True,
+)
 _DUE = (
     select(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id)
-    .where(_q.c.next_attempt_at <= bindparam("now"))
+    .where(_OF_ACCOUNT, _DUE_NOW)
     .order_by(_q.c.next_attempt_at)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
 _CLAIM = Sql(
     update(_q)
-    .where(tuple_(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id).in_(_DUE))
+    .where(_OF_ACCOUNT, tuple_(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id).in_(_DUE))
     .values(
         attempts=_q.c.attempts + 1,
         next_attempt_at=bindparam("lease_until"),
@@ -251,7 +251,7 @@ _CLAIMED = Sql(
         _e.c.secret,
     )
     .select_from(_q.join(_e, and_(_e.c.account_id == _q.c.account_id, _e.c.id == _q.c.endpoint_id)))
-    .where(_q.c.claim == bindparam("claim"))
+    .where(_OF_ACCOUNT, _q.c.claim == bindparam("claim"))
 )
 _HELD = and_(
     _q.c.account_id == bindparam("where_account_id"),
@@ -266,34 +266,36 @@ _RETRY_LATER = Sql(
 
 
 class UnscopedDeliveryQueue:
-    """The queue of every account, for the delivery worker only."""
+    """The queue of every account, for the delivery workers only."""
 
     def __init__(self, conn: Conn) -> None:
         self.conn = conn
 
-    async def enabled_endpoints(self, account_ids: Sequence[str]) -> Sequence[Record]:
-        """``account_id, id, enabled_events, created_at`` of the accounts' enabled endpoints."""
-        if not account_ids:
-            return []
-        params = {f"account_{index}": account for index, account in enumerate(account_ids)}
-        return await self.conn.all(_enabled_endpoints_of(len(account_ids)), params)
-
-    async def any_due(self, now: datetime) -> bool:
-        return await self.conn.one(_ANY_DUE, {"now": now}) is not None
+    async def accounts_due(self, now: datetime, limit: int) -> list[str]:
+        """The accounts of the ``limit`` deliveries due longest, longest first, each once."""
+        rows = await self.conn.all(_ACCOUNTS_DUE, {"now": now, "limit": limit})
+        return list(dict.fromkeys(str(row["account_id"]) for row in rows))
 
     async def enqueue(self, rows: Sequence[tuple[str, str, str]], now: datetime) -> None:
         """Queues (account, endpoint, event) deliveries, due now."""
         params = [_queue_params(account, endpoint, event, now) for account, endpoint, event in rows]
         await self.conn.execute_many(_ENQUEUE[self.conn.dialect], params)
 
-    async def claim(self, claim: str, *, now: datetime, lease_until: datetime, limit: int) -> None:
-        """Takes up to ``limit`` due deliveries: hidden from other workers until
-        ``lease_until``, when they are due again should this worker never report back."""
-        params = {"claim": claim, "now": now, "lease_until": lease_until, "limit": limit}
+    async def claim(
+        self, account_id: str, claim: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[Record]:
+        """Takes up to ``limit`` of the account's due deliveries: hidden from other workers
+        until ``lease_until``, when they are due again should this worker never report
+        back. The claimed deliveries, with their endpoint's URL and secret."""
+        params = {
+            "where_account_id": account_id,
+            "claim": claim,
+            "now": now,
+            "lease_until": lease_until,
+            "limit": limit,
+        }
         await self.conn.execute(_CLAIM, params)
-
-    async def claimed(self, claim: str) -> Sequence[Record]:
-        return await self.conn.all(_CLAIMED, {"claim": claim})
+        return await self.conn.all(_CLAIMED, {"where_account_id": account_id, "claim": claim})
 
     async def finish(self, key: QueueKey) -> bool:
         """Removes a delivery that succeeded or ran out of retries, if still ours."""

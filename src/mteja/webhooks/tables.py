@@ -68,7 +68,10 @@ webhook_queue = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("account_id", "endpoint_id", "event_id"),
     *_of_endpoint_and_event(),
+    # Which accounts have deliveries due (across accounts), then each account's, oldest due
+    # first (decision 0028).
     Index("ix_webhook_queue_next_attempt_at", "next_attempt_at"),
+    Index("ix_webhook_queue_account_id_next_attempt_at", "account_id", "next_attempt_at"),
     Index("ix_webhook_queue_claim", "claim"),
     Index("ix_webhook_queue_account_id_event_id", "account_id", "event_id"),
 )

@@ -11,6 +11,7 @@ any number of workers share the queue: claims skip rows another worker has locke
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -129,49 +130,60 @@ class DeliveryWorker:
         return bool(dispatched or claimed)
 
     async def dispatch(self) -> int:
-        """Queues new events for each enabled endpoint that wants them; how many events."""
+        """Queues new events for each enabled endpoint that wants them; how many events.
+        Account by account: every statement that locks or writes stays on one account."""
         async with UnitOfWork(self.db) as uow:
             outbox = Outbox(uow)
-            if not await outbox.any_pending():
+            batch = self.config.dispatch_batch
+            accounts = await outbox.accounts_pending(batch)
+            if not accounts:
                 return 0  # the usual answer, found without taking a write lock
-            events = await outbox.take_pending(self.config.dispatch_batch)
-            if not events:
-                return 0
-            queue = UnscopedDeliveryQueue(await uow.write())
-            accounts = list(dict.fromkeys(str(row["account_id"]) for row in events))
-            endpoints: dict[str, list[Record]] = {}
-            for endpoint in await queue.enabled_endpoints(accounts):
-                endpoints.setdefault(endpoint["account_id"], []).append(endpoint)
-            deliveries = [
-                (event["account_id"], endpoint["id"], event["id"])
-                for event in events
-                for endpoint in endpoints.get(event["account_id"], ())
-                if _wants(endpoint, event)
-            ]
-            await queue.enqueue(deliveries, utcnow())
-            await outbox.mark_dispatched([(row["account_id"], row["id"]) for row in events])
-        return len(events)
+            dispatched = 0
+            for account_id in accounts:
+                if dispatched >= batch:
+                    break
+                events = await outbox.take_pending(account_id, batch - dispatched)
+                if events:
+                    await self._queue(uow, account_id, events)
+                    dispatched += len(events)
+        return dispatched
+
+    async def _queue(self, uow: UnitOfWork, account_id: str, events: Sequence[Record]) -> None:
+        conn = await uow.write()
+        endpoints = await EndpointRepository(conn, account_id).enabled()
+        deliveries = [
+            (account_id, endpoint["id"], event["id"])
+            for event in events
+            for endpoint in endpoints
+            if _wants(endpoint, event)
+        ]
+        await UnscopedDeliveryQueue(conn).enqueue(deliveries, utcnow())
+        await Outbox(uow).mark_dispatched([(account_id, row["id"]) for row in events])
 
     async def claim(self, limit: int) -> list[Claimed]:
         claim = str(ULID())
         now = utcnow()
+        lease_until = now + self.config.lease
+        claimed: list[Claimed] = []
         async with UnitOfWork(self.db) as uow:
-            if not await UnscopedDeliveryQueue(await uow.read()).any_due(now):
-                return []
-            queue = UnscopedDeliveryQueue(await uow.write())
-            await queue.claim(claim, now=now, lease_until=now + self.config.lease, limit=limit)
-            rows = await queue.claimed(claim)
-            keys = list(dict.fromkeys((row["account_id"], row["event_id"]) for row in rows))
-            events = {
-                (event["account_id"], event["id"]): event
-                for event in await Outbox(uow).payloads(keys)
-            }
-        # A delivery whose event retention removed meanwhile goes with it (cascade).
-        return [
-            _claimed(row, events[(row["account_id"], row["event_id"])], claim)
-            for row in rows
-            if (row["account_id"], row["event_id"]) in events
-        ]
+            accounts = await UnscopedDeliveryQueue(await uow.read()).accounts_due(now, limit)
+            for account_id in accounts:
+                if len(claimed) >= limit:
+                    break
+                queue = UnscopedDeliveryQueue(await uow.write())
+                rows = await queue.claim(
+                    account_id, claim, now=now, lease_until=lease_until, limit=limit - len(claimed)
+                )
+                ids = list(dict.fromkeys(str(row["event_id"]) for row in rows))
+                payloads = await Outbox(uow).payloads(account_id, ids)
+                events = {event["id"]: event for event in payloads}
+                # A delivery whose event retention removed meanwhile goes with it (cascade).
+                claimed.extend(
+                    _claimed(row, events[row["event_id"]], claim)
+                    for row in rows
+                    if row["event_id"] in events
+                )
+        return claimed
 
     async def _deliver(self, work: Claimed) -> None:
         try:

@@ -17,8 +17,11 @@ _INSERT = Sql(
     .values({column.name: bindparam(f"v_{column.name}") for column in portal_sessions.c})
     .returning(portal_sessions)
 )
+# A portal link shows its token before anyone knows its account: on Citus this read asks
+# every shard (decision 0029).
 _BY_TOKEN = Sql(
-    select(portal_sessions).where(portal_sessions.c.token_hash == bindparam("token_hash"))
+    select(portal_sessions).where(portal_sessions.c.token_hash == bindparam("token_hash")),
+    cross_account=True,
 )
 
 
