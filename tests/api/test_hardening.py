@@ -359,3 +359,16 @@ async def test_a_full_width_address_is_stored_in_its_ascii_form(
     created = await client.post(CUSTOMERS, json=customer_body(email="ａsha＠ＥＸＡＭＰＬＥ.com"))
     assert created.status_code == 201, created.text
     assert created.json()["email"] == "asha@example.com"
+
+
+async def test_an_integer_past_64_bits_in_a_batch_item_is_that_items_400(
+    client: httpx.AsyncClient,
+) -> None:
+    items = [customer_body(custom_data={"n": BIG}), customer_body(custom_data={"n": 2**63 - 1})]
+    response = await client.post(f"{CUSTOMERS}/batch", json={"customers": items})
+    assert response.status_code == 200, response.text
+    first, second = response.json()["data"]
+    assert first["status"] == 400
+    assert first["error"]["code"] == "parameter_invalid"
+    assert second["status"] == 201
+    assert second["customer"]["custom_data"] == {"n": 2**63 - 1}

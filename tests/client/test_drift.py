@@ -142,7 +142,13 @@ def response_schemas(openapi: dict[str, Any]) -> set[str]:
                 for status, response in operation["responses"].items():
                     if status.startswith("2"):
                         start |= refs(response)
-    return {name for name in reachable(openapi, start) if not name.startswith("ListOf_")}
+    return {
+        name for name in reachable(openapi, start) - JSON_VALUES if not name.startswith("ListOf")
+    }
+
+
+# Schemas of JSON values, not objects: the SDK types them as ``Any``.
+JSON_VALUES = {"CustomDataValue"}
 
 
 def request_schemas(openapi: dict[str, Any]) -> set[str]:
@@ -151,7 +157,7 @@ def request_schemas(openapi: dict[str, Any]) -> set[str]:
         if path.startswith("/api/v1"):
             for operation in operations.values():
                 start |= refs(operation.get("requestBody", {}))
-    return reachable(openapi, start)
+    return reachable(openapi, start) - JSON_VALUES
 
 
 def nullable(schema: dict[str, Any]) -> bool:

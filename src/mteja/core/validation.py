@@ -37,7 +37,10 @@ _JSON_SAFE_INT = 2**63
 # Text PostgreSQL can store has no NUL. (Nor unpaired surrogates, which no pattern can
 # name portably and no JSON generator emits.)
 STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
-NAME_PATTERN = r"^\s*[^\s\x00](?:[^\x00]{0,254}[^\s\x00])?\s*$"
+# Python's strip() also removes \x1c-\x1f and \x85, which ECMA-262's \s does not name: a
+# name must not start or end with them either.
+_NON_BLANK = r"[^\s\x00\x1c-\x1f\x85]"
+NAME_PATTERN = rf"^\s*{_NON_BLANK}(?:[^\x00]{{0,254}}{_NON_BLANK})?\s*$"
 # A subset of the ASCII addresses the email validator accepts, simple enough for fuzzers to
 # generate from: dot-separated atoms (local part at most 63 characters), up to three
 # labels of letters, digits and single hyphens, and a top-level domain of letters that is

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from mteja.core.schemas import DeletedOut, ListOf
+from mteja.core.validation import STORABLE_TEXT_PATTERN
 from mteja.customers.batch import CustomerBatch, ItemResult
 from mteja.customers.duplicates import DuplicateFinder
 from mteja.customers.errors import CustomerAlreadyExists, CustomerNotFound, CustomerRedacted
@@ -66,7 +67,11 @@ _CUSTOM_DATA_FILTER = {
     "explode": True,
     "required": False,
     "description": "`custom_data[KEY]=VALUE`: exact match on a top-level string.",
-    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+    "schema": {
+        "type": "object",
+        "propertyNames": {"minLength": 1, "maxLength": 40, "pattern": STORABLE_TEXT_PATTERN},
+        "additionalProperties": {"type": "string", "pattern": STORABLE_TEXT_PATTERN},
+    },
 }
 
 
@@ -222,7 +227,7 @@ async def export_customer(customer_id: str, ctx: Ctx) -> Response:
 @router.post(
     "/{customer_id}/redact",
     response_model=CustomerOut,
-    responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound),
+    responses=errors_for(*BODY, *IDEMPOTENT, CustomerNotFound, CustomerRedacted),
     openapi_extra=idempotent(),
 )
 async def redact_customer(customer_id: str, ctx: Ctx) -> Response:

@@ -38,6 +38,10 @@ def _event_pattern(value: str) -> str:
     raise ValueError("must be an event type, a resource.* wildcard such as customer.*, or *")
 
 
+def _storable(value: str | None) -> str | None:
+    return None if value is None else storable_text(value)
+
+
 def _distinct(patterns: list[str]) -> list[str]:
     if not patterns:
         raise ValueError("must list at least one event type")
@@ -194,6 +198,6 @@ def render_delivery(row: Record) -> dict[str, Any]:
 class DeliveryListParams(ListQuery):
     cursor_prefixes = ("wd",)
 
-    event_id: str | None = Field(
-        default=None, max_length=64, description="Only the attempts to deliver this event."
-    )
+    event_id: Annotated[
+        str | None, AfterValidator(_storable), documented(pattern=STORABLE_TEXT_PATTERN)
+    ] = Field(default=None, max_length=64, description="Only the attempts to deliver this event.")

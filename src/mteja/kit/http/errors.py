@@ -84,16 +84,16 @@ def allowed_methods(request: Request) -> str:
     """Every method some route of this path answers, asked of the router itself (the
     framework's own 405 names only the methods of the first route it tried), with ``HEAD``
     wherever ``GET`` is."""
-    allowed = [
+    allowed = {
         method
         for method in _METHODS
         if any(
             route.matches({**request.scope, "method": method})[0] is Match.FULL
             for route in request.app.router.routes
         )
-    ]
+    }
     if "GET" in allowed:
-        allowed.append("HEAD")
+        allowed.add("HEAD")
     return ", ".join(sorted(allowed))
 
 
