@@ -274,6 +274,9 @@ async def test_head_is_answered_wherever_get_is_with_the_headers_of_get(
         ("PUT", CUSTOMERS, "GET, HEAD, POST"),
         ("POST", CUSTOMERS + "/cus_01h3vjs3b16yc3f9q8q9pfrb78", "DELETE, GET, HEAD, PATCH"),
         ("GET", CUSTOMERS + "/cus_01h3vjs3b16yc3f9q8q9pfrb78/merge", "POST"),
+        # A literal path beside a customer id's template: never read as a customer id.
+        ("GET", CUSTOMERS + "/batch", "POST"),
+        ("DELETE", CUSTOMERS + "/batch", "POST"),
         ("DELETE", "/api/v1/events", "GET, HEAD"),
         (
             "PUT",

@@ -76,7 +76,7 @@ class HotRoutes:
             return None
         if method == "GET" and path.startswith(_ONE_PREFIX):
             customer_id = path[len(_ONE_PREFIX) :]
-            if customer_id and "/" not in customer_id:
+            if customer_id and "/" not in customer_id and customer_id != "batch":
                 scope["route"] = _ONE_ROUTE
                 return lambda request: get_customer(customer_id, context_of(request))
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response, StreamingResponse
 
 from mteja.core.schemas import DeletedOut, ListOf
@@ -47,6 +48,22 @@ from mteja.kit.http.openapi import idempotent
 from mteja.kit.http.query import bracketed, parse_query, query_parameters
 from mteja.kit.http.responses import json_response, list_response, object_response
 from mteja.kit.http.routing import api_router
+
+
+class _CustomerIdSegment(Convertor[str]):
+    """A customer's id in a path, never ``batch``: ``/customers/batch`` is a route of its
+    own, so a GET there is a 405 naming POST, not a customer called "batch" not found."""
+
+    regex = "(?!batch$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("customer_id", _CustomerIdSegment())
 
 router = api_router("/api/v1/customers", "customers")
 
@@ -103,7 +120,7 @@ async def create_customers_batch(body: CustomerBatchCreate, ctx: Ctx) -> Respons
 
 
 @router.get(
-    "/{customer_id}",
+    "/{customer_id:customer_id}",
     response_model=CustomerOut,
     responses={**_NOT_MODIFIED, **errors_for(CustomerNotFound)},
     openapi_extra={"parameters": [_IF_NONE_MATCH]},
@@ -119,7 +136,7 @@ async def get_customer(customer_id: str, ctx: Ctx) -> Response:
 
 
 @router.patch(
-    "/{customer_id}",
+    "/{customer_id:customer_id}",
     response_model=CustomerOut,
     responses=errors_for(
         *BODY, *CONDITIONAL, CustomerNotFound, CustomerAlreadyExists, CustomerRedacted
@@ -135,7 +152,7 @@ async def update_customer(
 
 
 @router.delete(
-    "/{customer_id}",
+    "/{customer_id:customer_id}",
     response_model=DeletedOut,
     responses=errors_for(*BODY, *CONDITIONAL, CustomerNotFound),
 )
