@@ -2,13 +2,17 @@
 against a real ``mteja serve`` started on an empty SQLite database, exactly as the README
 has a new user start it. The tests sign in with the key the first start prints.
 
-They save screenshots of the main pages to docs/screenshots/, which the README shows.
+They take screenshots of the main pages; with ``MTEJA_UPDATE_SCREENSHOTS=1`` they replace
+the ones in docs/screenshots/ that the README and docs show (otherwise a test run would
+rewrite tracked files), and without it they go to a temporary folder.
 Without /usr/bin/chromium they fail: ``.ci/run`` installs it (scripts/test).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +31,11 @@ from tests.servers import log_tail, serving_with, webhook_environment
 from tests.webhooks.receiver import Receiver, receiving
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("MTEJA_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "mteja-screenshots"
+)
 XSS = "<script>alert(1)</script>"
 PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 800}

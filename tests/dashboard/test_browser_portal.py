@@ -1,7 +1,8 @@
 """The customer portal on a phone, and merge and erasure in the dashboard, in real
 Chromium against a real ``mteja serve`` (the fixtures of ``test_browser``).
 
-The portal tests save the screenshots docs/portal.md shows."""
+The portal tests take the screenshots docs/portal.md shows (``MTEJA_UPDATE_SCREENSHOTS=1``
+replaces them, as in test_browser.py)."""
 
 from __future__ import annotations
 
