@@ -34,6 +34,7 @@ from tests.conftest import (
     _create_postgres_database,
     _drop_postgres_database,
     database,
+    direct_url,
     operator,
     reading,
 )
@@ -70,8 +71,10 @@ def server_environment(database_url: str) -> dict[str, str]:
         MTEJA_LOG_LEVEL="warning",
         MTEJA_RATE_LIMIT_PER_SECOND=str(UNLIMITED),
     )
-    if POOLED:
+    if POOLED and not database_url.startswith("sqlite"):
+        # As docs/scaling.md sets it up: key revocations still LISTEN past the pooler.
         env["MTEJA_DATABASE_POOLER"] = "pgbouncer"
+        env["MTEJA_DATABASE_DIRECT_URL"] = direct_url(database_url)
     return env
 
 
