@@ -141,6 +141,31 @@ PLACES = {
 }
 
 
+# Where the refusal says the number is: the field, parameter or header, never the number.
+NAMED = {
+    "name": "name",
+    "custom_data key": "custom_data",
+    "custom_data value": "custom_data.nested[0].card",
+    "JSON number": "custom_data.n",
+    "escaped JSON text": "name",
+    "PATCH body": "name",
+    "path": "path",
+    "query value": "search",
+    "query name": "query",
+    "Idempotency-Key": "idempotency-key",
+    "any header": "x-note",
+}
+
+
+@pytest.mark.parametrize("place", sorted(NAMED))
+async def test_a_refused_card_number_names_where_it_was(
+    client: httpx.AsyncClient, place: str
+) -> None:
+    error = assert_error(await PLACES[place](client, CARD), 400, "pan_not_allowed")
+    assert error["param"] == NAMED[place]
+    assert [e["param"] for e in error["errors"]] == [NAMED[place]]
+
+
 @pytest.mark.parametrize("card", [CARD, GROUPED_CARD, "3782-822463-10005"])
 @pytest.mark.parametrize("place", sorted(PLACES))
 async def test_a_card_number_anywhere_is_400_pan_not_allowed_and_nothing_is_stored(

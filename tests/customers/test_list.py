@@ -139,7 +139,7 @@ async def test_cursor_continues_after_rows_created_and_deleted_meanwhile(
 
 @pytest.mark.parametrize(
     "cursor",
-    ["garbage", "!!!", "Y3VzXzAx", "a" * 40, "cus_01h3vjs3b16yc3f9q8q9pfrb78"],
+    ["garbage", "!!!", "Y3VzXzAx", "a" * 40, "add_01h3vjs3b16yc3f9q8q9pfrb78"],
 )
 async def test_invalid_cursor_is_400_naming_cursor(client: httpx.AsyncClient, cursor: str) -> None:
     response = await client.get(CUSTOMERS, params={"cursor": cursor})

@@ -243,8 +243,16 @@ async def test_a_redacted_customer_refuses_changes_but_reads_exports_and_deletes
         await client.delete(url(customer["id"], "payment_methods", method["id"])),
         await client.post(url(other["id"], "merge"), json={"source_customer_id": customer["id"]}),
     ]
+    document = (await client.get("/openapi.json")).json()
     for response in refusals:
         assert_error(response, 409, "customer_redacted")
+        # Each refusing route says so in the document, for generated clients and fuzzers.
+        template = response.request.url.path.replace(customer["id"], "{customer_id}")
+        template = template.replace(other["id"], "{customer_id}")
+        for name, value in (("address_id", address["id"]), ("payment_method_id", method["id"])):
+            template = template.replace(value, "{" + name + "}")
+        operation = document["paths"][template][response.request.method.lower()]
+        assert "409" in operation["responses"], (response.request.method, template)
     again = await client.post(url(customer["id"], "redact"))
     assert again.status_code == 200
     assert (await client.get(url(customer["id"], "export"))).status_code == 200

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import create_engine, insert
 from ulid import ULID
 
-from mteja.core.validation import email_key
+from mteja.core.identity import email_key
 from mteja.customers.repository import search_text
 from mteja.customers.tables import customers
 from tests.servers import log_tail, serving_with, webhook_environment

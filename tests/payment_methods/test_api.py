@@ -317,6 +317,25 @@ async def test_every_documented_card_brand_is_accepted(client: httpx.AsyncClient
         assert method["card"]["brand"] == brand
 
 
+@pytest.mark.parametrize(("month", "year", "status"), [(8.0, 2030.0, 201), (8.5, 2030, 400)])
+async def test_card_expiry_is_a_whole_number_however_json_writes_it(
+    client: httpx.AsyncClient, month: float, year: float, status: int
+) -> None:
+    """JSON Schema calls 2030.0 an integer, so a generated client may send it."""
+    customer = await create_customer(client)
+    response = await client.post(
+        methods_url(customer["id"]), json=card_body(exp_year=year, exp_month=month)
+    )
+    if status == 201:
+        assert response.status_code == 201, response.text
+        assert (response.json()["card"]["exp_month"], response.json()["card"]["exp_year"]) == (
+            8,
+            2030,
+        )
+    else:
+        assert_error(response, 400, "parameter_invalid", params={"card.exp_month"})
+
+
 @pytest.mark.parametrize(("months_back", "status"), [(0, 201), (1, 400), (12, 400), (60, 400)])
 async def test_card_expired_before_the_current_month_is_400(
     client: httpx.AsyncClient, months_back: int, status: int

@@ -56,6 +56,13 @@ class Receiver:
         raise AssertionError(f"not received in {within} s; got {len(self.received)} requests")
 
 
+class _ListeningServer(ThreadingHTTPServer):
+    # A real endpoint's backlog: the standard library's 5 overflows when several workers
+    # connect at once, and the kernel then resets connections the workers believed open.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 @contextmanager
 def receiving() -> Iterator[Receiver]:
     receiver: Receiver
@@ -84,8 +91,7 @@ def receiving() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: the test asserts on what was received."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = _ListeningServer(("127.0.0.1", 0), Handler)
     receiver = Receiver(server)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -716,27 +716,27 @@ async def test_redelivery_of_another_accounts_event_is_404(
     assert_error(response, 404, "resource_missing")
 
 
-async def test_redelivery_to_an_unknown_foreign_or_disabled_endpoint_is_400(
+async def test_redelivery_to_an_unknown_or_foreign_endpoint_is_404_and_to_a_disabled_one_400(
     client: httpx.AsyncClient, other_client: httpx.AsyncClient
 ) -> None:
+    """An endpoint id that names nothing of this account is a 404 like any unknown id
+    (a foreign one exactly so), naming the parameter; a disabled endpoint is a 400."""
     disabled = await create_endpoint(client, URL, ["customer.*"])
     await patch_endpoint(client, disabled["id"], {"status": "disabled"})
     foreign = await create_endpoint(other_client, URL, ["customer.*"])
     deleted = await create_endpoint(client, URL, ["customer.*"])
     assert (await client.delete(endpoint_url(deleted["id"]))).status_code == 200
     event = await one_event(client)
-    for endpoint_id in [
-        UNKNOWN_ENDPOINT,
-        "we_nope",
-        event["id"],
-        foreign["id"],
-        deleted["id"],
-        disabled["id"],
-    ]:
+    for endpoint_id in [UNKNOWN_ENDPOINT, "we_nope", event["id"], foreign["id"], deleted["id"]]:
         response = await client.post(
             redeliver_url(event["id"]), json={"webhook_endpoint_id": endpoint_id}
         )
-        assert_error(response, 400, "parameter_invalid", params=["webhook_endpoint_id"])
+        error = assert_error(response, 404, "resource_missing")
+        assert error["param"] == "webhook_endpoint_id"
+    response = await client.post(
+        redeliver_url(event["id"]), json={"webhook_endpoint_id": disabled["id"]}
+    )
+    assert_error(response, 400, "parameter_invalid", params=["webhook_endpoint_id"])
 
 
 @pytest.mark.parametrize(

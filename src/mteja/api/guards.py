@@ -29,32 +29,65 @@ def header_bytes(scope: Scope) -> int:
     return sum(len(name) + len(value) for name, value in scope["headers"])
 
 
-def pan_outside_body(scope: Scope) -> bool:
-    """A card number in the path, a query parameter's name or value, or a header."""
-    texts: list[str] = [scope["path"]]
+def pan_outside_body(scope: Scope) -> str | None:
+    """Where a card number is in the path, a query parameter or a header: the part's name
+    (``path``, the parameter's or header's name, never the number), or None."""
+    if contains_pan(scope["path"]):
+        return "path"
     query: bytes = scope["query_string"]
     if query:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            texts.append(name)
-            texts.append(value)
-    for name, value in scope["headers"]:
-        if name not in _UNCHECKED_HEADERS:
-            texts.append(value.decode("latin-1"))
-    return contains_pan(texts)
+            if contains_pan(name):
+                return "query"
+            if contains_pan(value):
+                return name
+    headers: list[tuple[bytes, bytes]] = scope["headers"]
+    for raw_name, raw_value in headers:
+        if raw_name in _UNCHECKED_HEADERS:
+            continue
+        name = raw_name.decode("latin-1")
+        if contains_pan(name):
+            return "headers"
+        if contains_pan(raw_value.decode("latin-1")):
+            return name
+    return None
 
 
-def pan_in_body(body: bytes) -> bool:
-    """A card number in the body, as written (a number or text) or as JSON reads it
-    (escaped digits, a number in exponent form)."""
+def pan_in_body(body: bytes) -> str | None:
+    """Where a card number is in the body, as written (a number or text) or as JSON reads
+    it (escaped digits, a number in exponent form): the field's dotted path, ``body`` when
+    no one field holds it, or None."""
     if not body:
-        return False
-    if contains_pan(body.decode("utf-8", errors="replace")):
-        return True
+        return None
+    written = contains_pan(body.decode("utf-8", errors="replace"))
     try:
         document: Any = load_json(body)
     except ValueError:
-        return False  # not JSON: the route answers 400 without echoing any of it
-    return contains_pan(document)
+        # Not JSON: the route answers 400 without echoing any of it.
+        return "body" if written else None
+    if written or contains_pan(document):
+        return _pan_field(document, "") or "body"
+    return None
+
+
+def _pan_field(value: Any, path: str) -> str | None:
+    """The dotted path of the first field holding a card number; a key that holds one is
+    named by its object's path, so the number itself is never echoed."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if contains_pan(key):
+                return path or "body"
+            found = _pan_field(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _pan_field(item, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return (path or "body") if contains_pan(value) else None
 
 
 async def read_body(receive: Receive) -> bytes | None:

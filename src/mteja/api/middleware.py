@@ -126,8 +126,9 @@ class RequestMiddleware:
         error = await self._authenticate(scope, state, uow, headers, response)
         if error is not None:
             return error, receive
-        if pan_outside_body(scope):
-            return PanNotAllowed(), receive
+        where = pan_outside_body(scope)
+        if where is not None:
+            return PanNotAllowed.at(where), receive
         if scope["method"] not in _BODY_METHODS:
             return None, receive
         error = _body_error(headers)
@@ -139,8 +140,9 @@ class RequestMiddleware:
             return too_large, receive
         if body is None:
             return None, receive  # the client went away; the route finds the body missing
-        if pan_in_body(body):
-            return PanNotAllowed(), receive
+        where = pan_in_body(body)
+        if where is not None:
+            return PanNotAllowed.at(where), receive
         return None, replaying(body, receive)
 
     async def _authenticate(

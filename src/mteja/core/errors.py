@@ -71,6 +71,16 @@ class PanNotAllowed(InvalidRequest):
     codes = ("pan_not_allowed",)
     default_message = "Full card numbers are not accepted; send the processor's token instead."
 
+    @classmethod
+    def at(cls, param: str) -> PanNotAllowed:
+        """Names the part of the request that holds the number, never the number."""
+        message = "a full card number is not accepted; send the processor's token instead"
+        return cls(
+            f"{param}: {message}",
+            param=param,
+            errors=[FieldError(param, message, cls.code)],
+        )
+
 
 class AuthenticationFailed(MtejaError):
     status = 401

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 T = TypeVar("T")
+
+
+def _integral_number(value: Any) -> Any:
+    # JSON Schema calls 2030.0 an integer, so a client may send one; strict inputs would
+    # refuse it. Any other float still fails as not an integer.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer field of a request body: a whole number, written 2030 or 2030.0.
+WholeNumber = Annotated[int, BeforeValidator(_integral_number)]
 
 
 def _no_default(schema: dict[str, Any]) -> None:

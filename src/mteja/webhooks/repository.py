@@ -224,21 +224,32 @@ _ACCOUNTS_DUE = Sql(
     .limit(bindparam("limit")),
     cross_account=True,
 )
+# Materialized, so the locked rows are chosen once: inlined beside the account filter,
+# PostgreSQL may run the subquery again per row, and with SKIP LOCKED each run finds
+# more rows, so one claim took far past its limit.
 _DUE = (
     select(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id)
     .where(_OF_ACCOUNT, _DUE_NOW)
     .order_by(_q.c.next_attempt_at)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
+    .cte("due")
+    .prefix_with("MATERIALIZED")
 )
 _CLAIM = Sql(
     update(_q)
-    .where(_OF_ACCOUNT, tuple_(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id).in_(_DUE))
+    .where(
+        _OF_ACCOUNT,
+        tuple_(_q.c.account_id, _q.c.endpoint_id, _q.c.event_id).in_(
+            select(_DUE.c.account_id, _DUE.c.endpoint_id, _DUE.c.event_id)
+        ),
+    )
     .values(
         attempts=_q.c.attempts + 1,
         next_attempt_at=bindparam("lease_until"),
         claim=bindparam("claim"),
     )
+    .add_cte(_DUE)
 )
 _CLAIMED = Sql(
     select(

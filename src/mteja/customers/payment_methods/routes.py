@@ -53,7 +53,9 @@ router = owned_resource_router(
 @router.delete(
     "/{payment_method_id}",
     response_model=DeletedOut,
-    responses=errors_for(*BODY, *CONDITIONAL, CustomerNotFound, PaymentMethodNotFound),
+    responses=errors_for(
+        *BODY, *CONDITIONAL, CustomerNotFound, CustomerRedacted, PaymentMethodNotFound
+    ),
 )
 async def delete_payment_method(
     customer_id: str, payment_method_id: str, ctx: Ctx, if_match: IfMatch = None

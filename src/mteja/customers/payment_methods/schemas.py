@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_
 
 from mteja.core.etags import version_etag
 from mteja.core.listing import STATUS_DESCRIPTION, ListQuery, statuses_of, statuses_pattern
-from mteja.core.schemas import InputModel, OutputModel, optional
+from mteja.core.schemas import InputModel, OutputModel, WholeNumber, optional
 from mteja.core.validation import Country, CustomData, Text256, documented, storable_text
 from mteja.customers.payment_methods.tables import (
     PAYMENT_METHOD_STATUSES,
@@ -44,8 +44,8 @@ class MobileMoneyIn(InputModel):
 class CardIn(InputModel):
     brand: CardBrand
     last4: Last4 = Field(examples=["4242"])
-    exp_month: int = Field(ge=1, le=12, examples=[8])
-    exp_year: int = Field(ge=2000, le=2100, examples=[2030])
+    exp_month: WholeNumber = Field(ge=1, le=12, examples=[8])
+    exp_year: WholeNumber = Field(ge=2000, le=2100, examples=[2030])
     processor_token: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
         description="The payment processor's token for the card. Write-only.",
         examples=["tok_1Pq2r3"],
