@@ -71,7 +71,7 @@ def server_environment(database_url: str) -> dict[str, str]:
         MTEJA_LOG_LEVEL="warning",
         MTEJA_RATE_LIMIT_PER_SECOND=str(UNLIMITED),
     )
-    if POOLED and not database_url.startswith("sqlite"):
+    if POOLED and database_url.startswith("postgresql"):
         # As docs/scaling.md sets it up: key revocations still LISTEN past the pooler.
         env["MTEJA_DATABASE_POOLER"] = "pgbouncer"
         env["MTEJA_DATABASE_DIRECT_URL"] = direct_url(database_url)
