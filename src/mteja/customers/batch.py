@@ -69,7 +69,7 @@ class CustomerBatch:
                 candidates.append(_New(index, values, address))
         if not candidates:
             return results
-        conn = await self.uow.write()
+        conn = await self.uow.write_many()
         repo = CustomerRepository(conn, self.caller.account_id)
         accepted = await self._in_order(repo, candidates, results)
         stored = await repo.insert_many([new.values for new in accepted]) if accepted else {}

@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -25,7 +38,7 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
-from mteja.db.rows import rows_params, values_of_rows
+from mteja.db.rows import columns_params, rows_params, unnested_rows, values_of_rows
 from mteja.db.sql import Bound, Record, Sql, UniqueViolation
 from mteja.kit.repository import ScopedRepository
 
@@ -45,6 +58,7 @@ _COLUMNS = (
     customers.c.redacted_at,
 )
 _IN_ACCOUNT = customers.c.account_id == bindparam("account_id")
+_OWNER_COLUMNS = (customers.c.id, customers.c.email_key, customers.c.external_id)
 _BY_ID = _IN_ACCOUNT & (customers.c.id == bindparam("id"))
 
 _GET = Sql(select(*_COLUMNS).where(_BY_ID))
@@ -96,28 +110,63 @@ def _insert(dialect_insert: Any) -> Sql:
 _INSERT = {"postgresql": _insert(postgresql.insert), "sqlite": _insert(sqlite.insert)}
 
 
-_INSERT_OF: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _ALL_COLUMNS = tuple(c.name for c in customers.c)
 
 
 @cache
-def _insert_many(dialect: str, count: int) -> Sql:
-    """``count`` new customers in one statement; rows that meet an existing email or
-    external id are left out of what it returns, as a single insert's are."""
+def _insert_many(count: int) -> Sql:
+    """``count`` new customers in one statement (SQLite); rows that meet an existing email
+    or external id are left out of what it returns, as a single insert's are."""
     rows = values_of_rows(customers, _ALL_COLUMNS, count)
-    statement = _INSERT_OF[dialect](customers).values(rows).on_conflict_do_nothing()
+    statement = sqlite.insert(customers).values(rows).on_conflict_do_nothing()
     return Sql(statement.returning(*_COLUMNS))
+
+
+# The same on PostgreSQL, for any number of customers (see ``db.rows``).
+_INSERT_UNNESTED = Sql(
+    postgresql.insert(customers)
+    .from_select(list(_ALL_COLUMNS), unnested_rows(customers, _ALL_COLUMNS))
+    .on_conflict_do_nothing()
+    .returning(*_COLUMNS)
+)
 
 
 @cache
 def _owners(emails: int, external_ids: int) -> Sql:
-    """The customers holding any of these email keys or external ids: each side a probe
-    of its unique index."""
+    """The customers holding any of these email keys or external ids (SQLite): each side
+    a probe of its unique index."""
     found = one_of(customers.c.email_key, "email_key", emails)
     if external_ids:
         found = found | one_of(customers.c.external_id, "external_id", external_ids)
-    columns = (customers.c.id, customers.c.email_key, customers.c.external_id)
-    return Sql(select(*columns).where(_IN_ACCOUNT, found))
+    return Sql(select(*_OWNER_COLUMNS).where(_IN_ACCOUNT, found))
+
+
+def _owner_probes(column: Any, values: str) -> Select[Any]:
+    """One probe of ``column``'s unique index per value of the array ``values``.
+
+    A LIMIT 1 lateral subquery cannot be turned into a scan: planned as ``column IN
+    (…)``, a table whose statistics predate an import (a new account, or autovacuum not
+    yet round) looked cheaper to read whole through ``account_id``, and each batch of an
+    import read every customer the account already had — an import slowed as it grew."""
+    wanted = func.unnest(bindparam(values, type_=postgresql.ARRAY(Text)))
+    wanted_values = wanted.table_valued("value").render_derived(name=f"wanted_{values}")
+    owner = (
+        select(*_OWNER_COLUMNS)
+        .where(_IN_ACCOUNT, column == wanted_values.c.value)
+        .limit(1)
+        .lateral(f"owner_{values}")
+    )
+    return select(owner.c.id, owner.c.email_key, owner.c.external_id).select_from(
+        wanted_values.join(owner, true())
+    )
+
+
+_OWNERS_POSTGRES = Sql(
+    union_all(
+        _owner_probes(customers.c.email_key, "email_keys"),
+        _owner_probes(customers.c.external_id, "external_ids"),
+    )
+)
 
 
 @cache
@@ -194,8 +243,12 @@ class CustomerRepository(ScopedRepository):
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, Record]:
         """Inserts new customers in one statement; the rows stored, by id. A row missing
         from the answer met a unique value stored since its owner was looked up."""
-        params = rows_params([{**row, "account_id": self.account_id} for row in rows])
-        stored = await self.conn.all(_insert_many(self.conn.dialect, len(rows)), params)
+        if self.conn.is_postgres:
+            params = columns_params(self.account_id, _ALL_COLUMNS, rows)
+            stored = await self.conn.all(_INSERT_UNNESTED, params)
+        else:
+            params = rows_params([{**row, "account_id": self.account_id} for row in rows])
+            stored = await self.conn.all(_insert_many(len(rows)), params)
         return {str(row["id"]): row for row in stored}
 
     async def owners(
@@ -204,9 +257,13 @@ class CustomerRepository(ScopedRepository):
         """Which customers already hold these email keys and external ids:
         ``({email_key: id}, {external_id: id})``."""
         params: dict[str, Any] = {"account_id": self.account_id}
-        params.update({f"email_key_{i}": value for i, value in enumerate(email_keys)})
-        params.update({f"external_id_{i}": value for i, value in enumerate(external_ids)})
-        rows = await self.conn.all(_owners(len(email_keys), len(external_ids)), params)
+        if self.conn.is_postgres:
+            params.update(email_keys=list(email_keys), external_ids=list(external_ids))
+            rows = await self.conn.all(_OWNERS_POSTGRES, params)
+        else:
+            params.update({f"email_key_{i}": value for i, value in enumerate(email_keys)})
+            params.update({f"external_id_{i}": value for i, value in enumerate(external_ids)})
+            rows = await self.conn.all(_owners(len(email_keys), len(external_ids)), params)
         wanted_emails, wanted_ids = set(email_keys), set(external_ids)
         by_email = {row["email_key"]: str(row["id"]) for row in rows}
         by_external_id = {row["external_id"]: str(row["id"]) for row in rows}

@@ -27,9 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import text
+
 from mteja.db.engine import Database, Release
 from mteja.db.sql import AsyncpgConn, Conn, Record, Sql
 from mteja.db.sqlite import SqliteWriter, SqliteWrites
+
+_PLAN_AFRESH = Sql(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 class UnitOfWork:
@@ -60,6 +64,20 @@ class UnitOfWork:
         if self._writer is None:
             self._writer = await self._start(lone_statement=True)
         return self._writer
+
+    async def write_many(self) -> Conn:
+        """The unit's transaction, for a change of many rows at once (a batch).
+
+        On PostgreSQL its statements, and the foreign-key checks they fire, are planned
+        afresh for the tables as they are now. A connection otherwise keeps the plan it
+        made when a table was small: a reference check planned as a scan of a few
+        hundred customers went on scanning them all as an import grew the table, until
+        autovacuum's next ANALYZE (never, where it is off), and each batch read every
+        customer of the account once per address."""
+        conn = await self.write()
+        if conn.is_postgres:
+            await conn.execute(_PLAN_AFRESH, {})
+        return conn
 
     async def begin(self) -> Conn:
         """The unit's transaction, which will hold every write until ``commit()``, even a

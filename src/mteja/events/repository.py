@@ -34,6 +34,7 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
+from mteja.db.rows import columns_params, unnested_rows
 from mteja.db.sql import Bound, Conn, Insertion, Record, Sql
 from mteja.events.tables import event_subscribers, events
 from mteja.kit.repository import ScopedRepository
@@ -162,9 +163,20 @@ def _change_with_events(change: Sql, rows: _RowsShape, event_count: int) -> Sql:
 @cache
 def _insert_many(count: int) -> Sql:
     """``count`` events in one ``INSERT … SELECT … UNION ALL SELECT …``, each with its
-    pending flag, as a single insert computes it."""
+    pending flag, as a single insert computes it (SQLite)."""
     rows = union_all(*(_event_select(f"e{index}_") for index in range(count)))
     return Sql(insert(events).from_select(_INSERTED_COLUMNS, rows))
+
+
+# The same on PostgreSQL, for any number of events of one account (see ``db.rows``).
+_INSERT_UNNESTED = Sql(
+    insert(events).from_select(
+        _INSERTED_COLUMNS,
+        unnested_rows(events, _EVENT_COLUMNS).add_columns(
+            _has_subscribers(bindparam("account_id", type_=events.c.account_id.type))
+        ),
+    )
+)
 
 
 class EventRepository(ScopedRepository):
@@ -176,11 +188,15 @@ class EventRepository(ScopedRepository):
         """Events of one change (a batch) in one statement."""
         if not events_:
             return
+        rows = [event.values(self.account_id) for event in events_]
+        if self.conn.is_postgres:
+            unnested = columns_params(self.account_id, _EVENT_COLUMNS, rows)
+            await self.conn.execute(_INSERT_UNNESTED, unnested)
+            return
         params: dict[str, Any] = {}
-        for index, event in enumerate(events_):
-            values = event.values(self.account_id)
+        for index, values in enumerate(rows):
             params.update({f"e{index}_{name}": value for name, value in values.items()})
-        await self.conn.execute(_insert_many(len(events_)), params)
+        await self.conn.execute(_insert_many(len(rows)), params)
 
     async def insert_with_change(
         self, change: Bound, rows: Sequence[Insertion], events_: Sequence[EventRow]

@@ -39,7 +39,7 @@ from mteja.db.keyset import (
     keyset_shape,
     one_of,
 )
-from mteja.db.rows import insert_rows, rows_params
+from mteja.db.rows import columns_params, insert_rows, insert_unnested, rows_params
 from mteja.db.sql import Conn, Insertion, Record, Sql
 from mteja.db.types import JSONDocument, UTCDateTime, metadata
 
@@ -129,9 +129,13 @@ class OwnedRepository(ScopedRepository):
         if not rows:
             return
         table = self.statements.table
+        columns = ("account_id", *(name for name in rows[0] if name != "account_id"))
+        if self.conn.is_postgres:
+            params = columns_params(self.account_id, columns, rows)
+            await self.conn.execute(insert_unnested(table, columns), params)
+            return
         stored = [{**row, "account_id": self.account_id} for row in rows]
-        sql = insert_rows(table, tuple(stored[0]), len(stored))
-        await self.conn.execute(sql, rows_params(stored))
+        await self.conn.execute(insert_rows(table, columns, len(stored)), rows_params(stored))
 
     async def get(
         self, parent_id: str, child_id: str, *, for_update: bool = False
