@@ -32,6 +32,7 @@ class WrkResult:
     non_2xx: int
     socket_errors: int
     rss_peak_kib: int = 0  # of the server under test, during this run
+    idle_share: float = float("nan")  # of the machine's CPU time during this run (/proc/stat)
 
 
 def lua_string(value: str) -> str:

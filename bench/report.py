@@ -174,17 +174,38 @@ def _workers_section(workers: int, collected: Collected) -> list[str]:
         f"## mteja --workers {workers} / mteja in one process",
         "",
         f"`mteja serve --workers {workers}` against `mteja serve`, on the same database, "
-        "back to back in every round; the paired column as above.",
+        "back to back in every round; the paired column as above. Idle CPU: the share of "
+        "the machine's CPU time (all cores, `/proc/stat`) nobody used during the runs, "
+        "median over the rounds; wrk and the database run on the same cores, so a second "
+        "process can only add what was idle.",
         "",
-        "| scenario | one process req/s | workers req/s | req/s ratio | paired req/s ratio |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| scenario | one process req/s | workers req/s | req/s ratio | paired req/s ratio "
+        "| idle CPU, one process | idle CPU, workers |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key in ("get", "list-20"):
         one = med("ours", key, "requests_per_second")
         many = med("workers", key, "requests_per_second")
         paired = _paired(collected, key, over="workers", under="ours")
-        lines.append(f"| {key} | {_rps(one)} | {_rps(many)} | {_ratio(many, one)} | {paired} |")
+        idle_one = _percent(med("ours", key, "idle_share"))
+        idle_many = _percent(med("workers", key, "idle_share"))
+        lines.append(
+            f"| {key} | {_rps(one)} | {_rps(many)} | {_ratio(many, one)} | {paired} "
+            f"| {idle_one} | {idle_many} |"
+        )
     return lines
+
+
+def _percent(share: float) -> str:
+    return f"{share:.0%}" if share == share else "n/a"  # x == x: not NaN
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The machine's CPU time so far, all cores, in clock ticks: ``(idle, total)``."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return idle, sum(fields[:8])  # guest time is already counted in user time
 
 
 def render(

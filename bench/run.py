@@ -58,7 +58,7 @@ from loadgen import (
     static_script,
 )
 from mteja.core.paging import encode_cursor
-from report import Collected, RssSampler, RunFacts, machine_facts, render
+from report import Collected, RssSampler, RunFacts, cpu_ticks, machine_facts, render
 from seed import FIRST_NAMES, LAST_NAMES
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -607,6 +607,7 @@ def _measure(
                 time.sleep(SETTLE_SECONDS)
                 label = f"{scenario.server}:{scenario.key}"
                 phase = f"{label}:{round_index + 1}"
+                idle_before, total_before = cpu_ticks()
                 with _phase(sampler, phase):
                     output = run_wrk(
                         server.base_url,
@@ -615,8 +616,12 @@ def _measure(
                         connections=args.connections,
                         label=f"{scenario.server[0]}{round_index + 1}{run_tag}",
                     )
+                idle_after, total_after = cpu_ticks()
                 result = parse_wrk(output)
                 result.rss_peak_kib = sampler.peaks.get((scenario.server, phase), 0)
+                if total_after > total_before:
+                    idle = idle_after - idle_before
+                    result.idle_share = idle / (total_after - total_before)
                 collected.add(scenario, result)
                 raw.write(f"### round {round_index + 1}: {label}\n{output}\n")
                 raw.flush()

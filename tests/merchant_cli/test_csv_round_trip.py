@@ -69,6 +69,6 @@ def test_an_exported_csv_imports_as_the_same_customers(customers: list[dict[str,
             writer.writerows(csv_cells(customer) for customer in customers)
         file = CustomerFile(path, Format.CSV, None)
         assert file.layout is Layout.MTEJA
-        rows = list(file.rows(validate=False))
+        rows = list(file.rows())
     assert [row.problem for row in rows] == [None] * len(customers)
     assert [row.body for row in rows] == [create_request(c) for c in customers]

@@ -193,6 +193,29 @@ async def test_a_change_arrives_as_the_event_signed_by_standard_webhooks(
     assert delivery["error"] is None
 
 
+async def test_every_event_of_a_batch_create_arrives_signed(
+    hooks_client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(hooks_client, f"{receiver.url}/batch")
+    items = [
+        {"name": f"Batch {n}", "email": f"batch-{n}-{uuid.uuid4().hex[:8]}@example.com"}
+        for n in range(3)
+    ]
+    items[1]["address"] = {"line1": "Plot 7", "city": "Mwanza", "country": "TZ"}
+    response = await hooks_client.post(f"{CUSTOMERS}/batch", json={"customers": items})
+    assert response.status_code == 200, response.text
+    events = await events_of(hooks_client)
+    assert sorted(event["type"] for event in events) == [
+        "address.created",
+        *["customer.created"] * 3,
+    ]
+
+    received = await receiver.wait_for(has("/batch", *(event["id"] for event in events)))
+    by_id = {request.headers["webhook-id"]: request for request in at(received, "/batch")}
+    for event in events:
+        assert verified(by_id[event["id"]], endpoint["secret"]) == event
+
+
 async def test_endpoints_receive_exactly_the_types_they_subscribe_to(
     hooks_client: httpx.AsyncClient, receiver: Receiver
 ) -> None:

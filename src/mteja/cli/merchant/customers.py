@@ -8,7 +8,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, cast
@@ -36,6 +36,7 @@ from mteja.cli.merchant.importing import (
     Outcome,
     RejectFile,
     Row,
+    check_row,
     import_rows,
 )
 from mteja.cli.merchant.layouts import ADDRESS_PARTS, Layout
@@ -508,10 +509,10 @@ def import_customers(
 ) -> None:
     """Create a customer for each row of a CSV or JSON Lines file.
 
-    Every row is checked first and every bad one reported with its line; the good ones
-    are then imported, 100 a request. Rows not imported are written to the reject file.
-    Safe to run again after a crash, a kill or Ctrl-C: no row is created twice. Exit code
-    1 when any row was not imported."""
+    Every row is checked and every bad one reported with its line; the good ones are
+    imported, 100 a request, while the rest of the file is still being checked. Rows not
+    imported are written to the reject file. Safe to run again after a crash, a kill or
+    Ctrl-C: no row is created twice. Exit code 1 when any row was not imported."""
     try:
         chosen = file_format or Format.of(path)
     except ValueError as error:
@@ -521,49 +522,63 @@ def import_customers(
     header = customers.header() if chosen is Format.CSV else []
     reject_file = RejectFile(reject_path, chosen, header)
     try:
-        valid, invalid = _check(customers, reject_file)
-        if dry_run or valid == 0:
-            raise typer.Exit(code=1 if invalid else 0)
+        if dry_run:
+            checked = _Checked(reject_file)
+            for _ in checked.good(customers.rows()):
+                pass
+            checked.summarise(customers)
+            raise typer.Exit(code=1 if checked.invalid else 0)
         started = time.perf_counter()
-        # Checked already: the second pass only needs to leave the invalid lines out.
-        good_rows = (row for row in customers.rows(validate=False) if row.line not in invalid)
-        outcome = _import(good_rows, valid, concurrency, reject_file, api_key, api_url)
+        checked, outcome = _import(customers, concurrency, reject_file, api_key, api_url)
     finally:
         reject_file.close()
-    _summarise(outcome, valid, len(invalid), time.perf_counter() - started, reject_file)
+    checked.summarise(customers)
+    _summarise(outcome, checked, time.perf_counter() - started, reject_file)
     if reject_file.count:
         raise typer.Exit(code=1)
 
 
-def _check(customers: CustomerFile, reject_file: RejectFile) -> tuple[int, set[int]]:
-    """Every row through the server's validation; the number of good rows and the lines
-    of the bad ones, each reported and written to the reject file."""
-    valid = 0
-    invalid: set[int] = set()
-    for row in customers.rows():
-        if row.problem is None:
-            valid += 1
-            continue
-        invalid.add(row.line)
-        errors.print(f"line {row.line}: {escape(row.problem)}", highlight=False, soft_wrap=True)
-        reject_file.write(row, row.problem)
-    layout = customers.layout.value
-    summary = (
-        f"{customers.path.name} ({layout} layout): {valid:,} rows ready, {len(invalid):,} invalid"
-    )
-    errors.print(summary, highlight=False)
-    return valid, invalid
+class _Checked:
+    """The local check, row by row as the file is read: each bad row reported with its
+    line and written to the reject file, the good ones passed on."""
+
+    def __init__(self, reject_file: RejectFile, on_invalid: Callable[[], object] = lambda: None):
+        self.valid = 0
+        self.invalid = 0
+        self._rejects = reject_file
+        self._on_invalid = on_invalid
+
+    def good(self, rows: Iterator[Row]) -> Iterator[Row]:
+        for row in map(check_row, rows):
+            if row.problem is None:
+                self.valid += 1
+                yield row
+                continue
+            self.invalid += 1
+            errors.print(f"line {row.line}: {escape(row.problem)}", highlight=False, soft_wrap=True)
+            self._rejects.write(row, row.problem)
+            self._on_invalid()
+
+    def summarise(self, customers: CustomerFile) -> None:
+        layout = customers.layout.value
+        errors.print(
+            f"{customers.path.name} ({layout} layout): {self.valid:,} rows ready, "
+            f"{self.invalid:,} invalid",
+            highlight=False,
+        )
 
 
 def _import(
-    rows: Iterator[Row],
-    valid: int,
+    customers: CustomerFile,
     concurrency: int,
     reject_file: RejectFile,
     api_key: str | None,
     api_url: str | None,
-) -> Outcome:
-    async def run() -> Outcome:
+) -> tuple[_Checked, Outcome]:
+    """Checks and imports in one pass: a batch goes out as soon as 100 good rows are
+    read, so the check's time is spent while the server works rather than before it."""
+
+    async def run() -> tuple[_Checked, Outcome]:
         # Retries go on longer than by default: a server restarting mid-import is waited
         # for rather than failing the run.
         async with contextlib.AsyncExitStack() as stack:
@@ -571,13 +586,15 @@ def _import(
                 await stack.enter_async_context(connect_async(api_key, api_url, max_retries=6))
                 for _ in range(concurrency)
             ]
-            with _progress(total=valid) as (progress, task):
-                return await import_rows(
+            with _progress(total=customers.count()) as (progress, task):
+                checked = _Checked(reject_file, on_invalid=lambda: progress.advance(task))
+                outcome = await import_rows(
                     clients,
-                    rows,
+                    checked.good(customers.rows()),
                     rejects=reject_file,
                     on_done=lambda rows: progress.advance(task, rows),
                 )
+                return checked, outcome
 
     try:
         return asyncio.run(run())
@@ -591,12 +608,12 @@ def _import(
 
 
 def _summarise(
-    outcome: Outcome, valid: int, invalid: int, seconds: float, reject_file: RejectFile
+    outcome: Outcome, checked: _Checked, seconds: float, reject_file: RejectFile
 ) -> None:
     rate = outcome.imported / seconds if seconds > 0 else 0.0
     errors.print(
-        f"imported {outcome.imported:,} of {valid + invalid:,} rows in {seconds:.1f} s "
-        f"({rate:,.0f} rows/s)",
+        f"imported {outcome.imported:,} of {checked.valid + checked.invalid:,} rows in "
+        f"{seconds:.1f} s ({rate:,.0f} rows/s)",
         highlight=False,
     )
     if outcome.refused:

@@ -97,8 +97,8 @@ def batches(rows: Iterable[Row], size: int = BATCH_SIZE) -> Iterator[list[Row]]:
 
 
 class CustomerFile:
-    """A customer file, read lazily from disk as often as needed (once to check it, once
-    to import it), so that its size never shows in memory."""
+    """A customer file, read lazily from disk as often as needed (once to count its
+    records, once to check and import them), so that its size never shows in memory."""
 
     def __init__(self, path: Path, file_format: Format, layout: Layout | None) -> None:
         self.path = path
@@ -117,19 +117,30 @@ class CustomerFile:
         with self._open() as handle:
             return next(csv.reader(handle), [])
 
-    def rows(self, *, validate: bool = True) -> Iterator[Row]:
-        """Every record in order. ``validate=False`` skips the local check (``checks``),
-        for a second pass over a file already checked."""
+    def rows(self) -> Iterator[Row]:
+        """Every record in order, as the create request its layout makes of it, or why it
+        cannot make one; ``check_row`` then applies the server's rules."""
         if self.format is Format.CSV:
-            yield from self._csv_rows(validate)
+            yield from self._csv_rows()
         else:
-            yield from self._json_rows(validate)
+            yield from self._json_rows()
+
+    def count(self) -> int:
+        """How many records the file holds (blank lines aside), good or bad: a quick read
+        with no check, for the progress bar's total."""
+        if self.format is Format.JSONL:
+            with self._open() as handle:
+                return sum(1 for text in handle if text.strip())
+        with self._open() as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            return sum(1 for cells in reader if any(cells))
 
     def _open(self) -> IO[str]:
         # utf-8-sig: spreadsheets save CSV with a byte-order mark.
         return self.path.open(encoding="utf-8-sig", newline="")
 
-    def _csv_rows(self, validate: bool) -> Iterator[Row]:
+    def _csv_rows(self) -> Iterator[Row]:
         to_customer = CSV_LAYOUTS[self.layout]
         with self._open() as handle:
             reader = csv.reader(handle)
@@ -149,7 +160,7 @@ class CustomerFile:
                     continue
                 # In CSV an empty cell is the only way to say null.
                 values = {column: (cell if cell != "" else None) for column, cell in source.items()}
-                yield _checked(start, source, to_customer, values, validate)
+                yield _mapped(start, source, to_customer, values)
 
     def _json_records(self) -> Iterator[tuple[int, Any, str | None]]:
         with self._open() as handle:
@@ -161,7 +172,7 @@ class CustomerFile:
                 except ValueError as error:
                     yield number, None, f"not valid JSON ({error.args[0].split(':')[0]})"
 
-    def _json_rows(self, validate: bool) -> Iterator[Row]:
+    def _json_rows(self) -> Iterator[Row]:
         to_customer = JSON_LAYOUTS[self.layout]
         for line, record, problem in self._json_records():
             if problem is not None:
@@ -169,28 +180,34 @@ class CustomerFile:
             elif not isinstance(record, dict):
                 yield Row(line, {"value": record}, None, "must be a JSON object")
             else:
-                yield _checked(line, record, to_customer, record, validate)
+                yield _mapped(line, record, to_customer, record)
 
 
-def _checked(
+def _mapped(
     line: int,
     source: dict[str, Any],
     to_customer: Callable[[Mapping[str, Any]], dict[str, Any]],
     values: Mapping[str, Any],
-    validate: bool,
 ) -> Row:
-    """The row with the create request its layout makes of ``values``, checked locally with
-    the server's own rules (``checks.CustomerRow``)."""
+    """The row with the create request its layout makes of ``values``."""
     try:
         body = to_customer(values)
-        if validate:
-            CustomerRow.model_validate(body)
     except RowError as error:
         return Row(line, source, None, str(error))
+    return Row(line, source, body, None)
+
+
+def check_row(row: Row) -> Row:
+    """The row checked locally with the server's own rules (``checks.CustomerRow``): as it
+    is, or with the reason it would be refused."""
+    if row.body is None:
+        return row
+    try:
+        CustomerRow.model_validate(row.body)
     except ValidationError as error:
         problems = [field_error(dict(detail)) for detail in error.errors()]
-        return Row(line, source, None, _in_words((p.param, p.message) for p in problems))
-    return Row(line, source, body, None)
+        return Row(row.line, row.source, None, _in_words((p.param, p.message) for p in problems))
+    return row
 
 
 class RejectFile:
