@@ -493,7 +493,7 @@ def import_customers(
         typer.Option(
             min=1, max=MAX_CONCURRENCY, help="Batch requests (100 rows each) in flight at once."
         ),
-    ] = 4,
+    ] = 8,
     rejects: Annotated[
         Path | None,
         typer.Option(
