@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mteja.api.guards import pan_outside_body
 from mteja.core.pan import contains_pan
 
 
@@ -299,3 +300,32 @@ def test_a_valid_phone_number_that_passes_luhn_is_not_a_card(text: str) -> None:
 def test_a_plus_does_not_hide_a_card_number_that_is_no_phone_number(text: str) -> None:
     # 16 digits are no E.164 number; without its "+", a Luhn-valid run is a card.
     assert contains_pan(text) is True
+
+
+# Header parts as a client may send them: digits, the two separators, a plus and letters,
+# so that runs meet at the boundaries between headers.
+_HEADER_TEXT = st.text(alphabet="0123456789 -+ab", max_size=24).map(str.encode)
+_CARD_PART = st.sampled_from([b"", b"4242424242424242", b"4242 4242 4242 4242", b"+2348031234561"])
+
+
+@given(
+    st.lists(
+        st.tuples(_HEADER_TEXT, st.tuples(_HEADER_TEXT, _CARD_PART, _HEADER_TEXT)),
+        max_size=6,
+    )
+)
+def test_headers_scanned_together_name_the_header_each_alone_would(
+    parts: list[tuple[bytes, tuple[bytes, bytes, bytes]]],
+) -> None:
+    headers = [(name, b"".join(value)) for name, value in parts]
+    expected = None
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1")
+        if contains_pan(name):
+            expected = "headers"
+            break
+        if contains_pan(raw_value.decode("latin-1")):
+            expected = name
+            break
+    scope = {"path": "/api/v1/customers", "query_string": b"", "headers": headers}
+    assert pan_outside_body(scope) == expected

@@ -42,6 +42,12 @@ def pan_outside_body(scope: Scope) -> str | None:
             if contains_pan(value):
                 return name
     headers: list[tuple[bytes, bytes]] = scope["headers"]
+    # One scan of every checked name and value together first: a line break is neither a
+    # digit nor a separator, so it ends any run, and the whole holds a card number exactly
+    # when one of its parts does. Only then is each part scanned, to name it.
+    checked = [part for header in headers if header[0] not in _UNCHECKED_HEADERS for part in header]
+    if not contains_pan(b"\n".join(checked).decode("latin-1")):
+        return None
     for raw_name, raw_value in headers:
         if raw_name in _UNCHECKED_HEADERS:
             continue

@@ -61,8 +61,8 @@ def _has_brand_prefix(digits: str) -> bool:
     one, two, three, four = (int(digits[:n]) for n in (1, 2, 3, 4))
     if one == 4:  # Visa
         return length in (13, 16, 19)
-    if length == 15:  # Amex
-        return two in (34, 37)
+    if length == 15 and two in (34, 37):  # Amex (other 15-digit cards: Diners, below)
+        return True
     if length == 16 and (51 <= two <= 55 or 2221 <= four <= 2720):  # Mastercard
         return True
     if length >= 16 and (  # Discover, UnionPay, JCB
