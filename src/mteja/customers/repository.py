@@ -156,9 +156,7 @@ def _owner_probes(column: Any, values: str) -> Select[Any]:
         .limit(1)
         .lateral(f"owner_{values}")
     )
-    return select(owner.c.id, owner.c.email_key, owner.c.external_id).select_from(
-        wanted_values.join(owner, true())
-    )
+    return select(*owner.c).select_from(wanted_values.join(owner, true()))
 
 
 _OWNERS_POSTGRES = Sql(
