@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from mteja_client._base import new_idempotency_key
 from tests.contract import assert_customer_shape, assert_error, every_item
 from tests.factories import create_customer
 
@@ -197,7 +198,7 @@ async def test_a_redacted_customer_on_either_side_is_409(client: httpx.AsyncClie
 async def test_a_merge_is_idempotent_with_a_key(client: httpx.AsyncClient) -> None:
     target = await create_customer(client)
     source = await create_customer(client)
-    headers = {"Idempotency-Key": f"merge-{uuid.uuid4()}"}
+    headers = {"Idempotency-Key": new_idempotency_key()}
     body = {"source_customer_id": source["id"]}
     first = await client.post(url(target["id"], "merge"), json=body, headers=headers)
     again = await client.post(url(target["id"], "merge"), json=body, headers=headers)

@@ -30,6 +30,7 @@ from mteja.core.time import utcnow
 from mteja.db.sql import Sql
 from mteja.events.repository import EventRepository, EventRow
 from mteja.idempotency.repository import IdempotencyRepository
+from mteja_client._base import new_idempotency_key
 from tests.conftest import BACKENDS, reading, writing
 from tests.contract import CUSTOMER_ID, assert_customer_shape, assert_error
 from tests.factories import create_customer, customer_body
@@ -58,7 +59,7 @@ SUB_RESOURCES = {
 
 
 def new_key() -> str:
-    return f"key-{uuid.uuid4()}"
+    return new_idempotency_key()
 
 
 def encode(body: dict[str, Any]) -> bytes:

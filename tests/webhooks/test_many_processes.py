@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import uuid
 from collections import Counter
 from contextlib import ExitStack
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mteja_client._base import new_idempotency_key
 from tests.contract import every_item
 from tests.factories import customer_body
 from tests.servers import (
@@ -52,7 +52,7 @@ class Spread:
         self.turn = 0
 
     async def send(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        headers = {"Idempotency-Key": str(uuid.uuid4())}
+        headers = {"Idempotency-Key": new_idempotency_key()}
         self.turn += 1
         for attempt in range(len(self.clients) * 3):
             http = self.clients[(self.turn + attempt) % len(self.clients)]
